@@ -1,0 +1,377 @@
+//! `Async<T>`: readiness-based async I/O for any file descriptor.
+//!
+//! This is asyncio's `add_reader`/`add_writer` and `sock_*` layer: wrap a non-blocking
+//! descriptor, await `readable()`/`writable()`, or hand a closure to `read_with`/`write_with`
+//! that performs the system call and is retried whenever it would block.
+
+use std::fmt;
+use std::future::Future;
+use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_io::{AsyncRead, AsyncWrite};
+
+use super::{Direction, ReadyEvent, Reactor, Source};
+use crate::loom::{Arc, AtomicUsize, Ordering};
+use crate::task::coop;
+
+/// An I/O object registered with a corio reactor.
+///
+/// `Async::new` puts the descriptor in non-blocking mode and registers it, once, with the
+/// reactor of the worker that calls it (off-worker callers are spread round-robin over the
+/// workers). Readiness events then wake the tasks that wait on it, from any worker.
+///
+/// `Async<T>` implements [`futures_io::AsyncRead`] and [`futures_io::AsyncWrite`] when `T`
+/// implements `Read`/`Write`, and so does `&Async<T>` when `&T` does (sockets), so one socket can
+/// be read by one task and written by another.
+///
+/// ```
+/// use std::net::{TcpListener, TcpStream};
+/// use corio::io::{Async, AsyncReadExt, AsyncWriteExt};
+///
+/// corio::run(async {
+///     let listener = Async::new(TcpListener::bind("127.0.0.1:0")?)?;
+///     let addr = listener.get_ref().local_addr()?;
+///     let server = corio::spawn(async move {
+///         let (stream, _) = listener.read_with(|l| l.accept()).await?;
+///         let mut stream = Async::new(stream)?;
+///         let mut buf = [0; 5];
+///         stream.read_exact(&mut buf).await?;
+///         stream.write_all(&buf).await?;
+///         std::io::Result::Ok(())
+///     });
+///     let mut client = Async::new(TcpStream::connect(addr)?)?;
+///     client.write_all(b"hello").await?;
+///     let mut echo = [0; 5];
+///     client.read_exact(&mut echo).await?;
+///     assert_eq!(&echo, b"hello");
+///     server.await.unwrap()
+/// })
+/// .unwrap();
+/// ```
+pub struct Async<T: AsFd> {
+    source: Arc<Source>,
+    reactor: Arc<Reactor>,
+    /// The last readiness tick that `readable()`/`writable()` reported, plus one (0: none), so
+    /// that stale readiness is verified instead of spinning (see `poll_ready_checked`).
+    reported: [AtomicUsize; 2],
+    io: Option<T>,
+}
+
+impl<T: AsFd> Async<T> {
+    /// Puts `io` in non-blocking mode and registers it with a reactor of the current runtime.
+    ///
+    /// Fails with `ErrorKind::Other` when called outside a corio runtime, and with the OS error
+    /// when the descriptor cannot be registered (for example a regular file, which epoll
+    /// refuses: use `spawn_blocking` for files).
+    pub fn new(io: T) -> io::Result<Async<T>> {
+        set_nonblocking(io.as_fd())?;
+        let reactor = crate::runtime::context::reactor_for_new_source().ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::Other,
+                "`Async::new` called outside a corio runtime; create I/O objects inside a task or `block_on`",
+            )
+        })?;
+        let source = reactor.register(io.as_fd())?;
+        Ok(Async { source, reactor, reported: [AtomicUsize::new(0), AtomicUsize::new(0)], io: Some(io) })
+    }
+
+    /// A reference to the inner I/O object.
+    pub fn get_ref(&self) -> &T {
+        self.io.as_ref().expect("the I/O object is only taken by `into_inner`")
+    }
+
+    /// A mutable reference to the inner I/O object.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.io.as_mut().expect("the I/O object is only taken by `into_inner`")
+    }
+
+    /// Deregisters the I/O object and returns it (still in non-blocking mode).
+    pub fn into_inner(mut self) -> io::Result<T> {
+        let io = self.io.take().expect("the I/O object is only taken by `into_inner`");
+        self.reactor.deregister(io.as_fd(), &self.source)?;
+        Ok(io)
+    }
+
+    /// Waits until the I/O object is readable.
+    ///
+    /// Readiness is edge-triggered underneath; when the same readiness would be reported twice
+    /// in a row, corio asks the kernel once more (`poll(2)` with a zero timeout) instead of
+    /// letting a caller that drained the descriptor by itself spin.
+    pub async fn readable(&self) -> io::Result<()> {
+        self.ready(Direction::Read).await
+    }
+
+    /// Waits until the I/O object is writable. See [`Async::readable`].
+    pub async fn writable(&self) -> io::Result<()> {
+        self.ready(Direction::Write).await
+    }
+
+    /// Polls for read readiness (the waker of `cx` is woken when it changes).
+    pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_ready_checked(Direction::Read, cx, &mut None)
+    }
+
+    /// Polls for write readiness (the waker of `cx` is woken when it changes).
+    pub fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_ready_checked(Direction::Write, cx, &mut None)
+    }
+
+    /// Runs `op` until it does not fail with `WouldBlock`, waiting for read readiness between
+    /// attempts.
+    ///
+    /// ```
+    /// # use std::net::UdpSocket;
+    /// # use corio::io::Async;
+    /// corio::run(async {
+    ///     let a = Async::new(UdpSocket::bind("127.0.0.1:0")?)?;
+    ///     let b = UdpSocket::bind("127.0.0.1:0")?;
+    ///     b.send_to(b"ping", a.get_ref().local_addr()?)?;
+    ///     let mut buf = [0; 4];
+    ///     let (n, _) = a.read_with(|s| s.recv_from(&mut buf)).await?;
+    ///     assert_eq!(&buf[..n], b"ping");
+    ///     std::io::Result::Ok(())
+    /// })
+    /// .unwrap();
+    /// ```
+    pub async fn read_with<R>(&self, op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        self.io_with(Direction::Read, op).await
+    }
+
+    /// Like [`Async::read_with`], with mutable access to the I/O object.
+    pub async fn read_with_mut<R>(&mut self, mut op: impl FnMut(&mut T) -> io::Result<R>) -> io::Result<R> {
+        let source = self.source.clone();
+        let io = self.io.as_mut().expect("the I/O object is only taken by `into_inner`");
+        std::future::poll_fn(|cx| poll_io(&source, Direction::Read, cx, || op(io))).await
+    }
+
+    /// Runs `op` until it does not fail with `WouldBlock`, waiting for write readiness between
+    /// attempts.
+    pub async fn write_with<R>(&self, op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        self.io_with(Direction::Write, op).await
+    }
+
+    /// Like [`Async::write_with`], with mutable access to the I/O object.
+    pub async fn write_with_mut<R>(&mut self, mut op: impl FnMut(&mut T) -> io::Result<R>) -> io::Result<R> {
+        let source = self.source.clone();
+        let io = self.io.as_mut().expect("the I/O object is only taken by `into_inner`");
+        std::future::poll_fn(|cx| poll_io(&source, Direction::Write, cx, || op(io))).await
+    }
+
+    async fn io_with<R>(&self, direction: Direction, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        let io = self.get_ref();
+        std::future::poll_fn(|cx| poll_io(&self.source, direction, cx, || op(io))).await
+    }
+
+    fn ready(&self, direction: Direction) -> impl Future<Output = io::Result<()>> + '_ {
+        let mut guard = SlotGuard { source: &self.source, direction, slot: None };
+        std::future::poll_fn(move |cx| {
+            let slot = &mut guard.slot;
+            self.poll_ready_checked(direction, cx, slot)
+        })
+    }
+
+    /// Readiness for `readable()`/`writable()`: reports each readiness tick once; a second
+    /// request for the same tick is checked against the kernel's level state.
+    fn poll_ready_checked(
+        &self,
+        direction: Direction,
+        cx: &mut Context<'_>,
+        slot: &mut Option<usize>,
+    ) -> Poll<io::Result<()>> {
+        std::task::ready!(coop::poll_proceed(cx));
+        let reported = &self.reported[direction as usize];
+        loop {
+            let event = match slot_or_primary(&self.source, direction, cx, slot) {
+                Poll::Ready(event) => event,
+                Poll::Pending => return Poll::Pending,
+            };
+            let marker = event.tick().wrapping_add(1);
+            if reported.load(Ordering::Relaxed) != marker || level_ready(self.get_ref().as_fd(), direction)? {
+                reported.store(marker, Ordering::Relaxed);
+                return Poll::Ready(Ok(()));
+            }
+            // The readiness we hold was already reported and the kernel says it is gone.
+            self.source.clear_ready(direction, event);
+        }
+    }
+}
+
+fn slot_or_primary(
+    source: &Source,
+    direction: Direction,
+    cx: &mut Context<'_>,
+    slot: &mut Option<usize>,
+) -> Poll<ReadyEvent> {
+    source.poll_ready_slot(direction, slot, cx)
+}
+
+/// Releases a `readable()`/`writable()` waiter slot when the future completes or is dropped.
+struct SlotGuard<'a> {
+    source: &'a Source,
+    direction: Direction,
+    slot: Option<usize>,
+}
+
+impl Drop for SlotGuard<'_> {
+    fn drop(&mut self) {
+        self.source.release_slot(self.direction, &mut self.slot);
+    }
+}
+
+/// One attempt of an I/O operation driven by readiness: wait for readiness, run `op`, and on
+/// `WouldBlock` forget that readiness and wait again.
+fn poll_io<R>(
+    source: &Source,
+    direction: Direction,
+    cx: &mut Context<'_>,
+    mut op: impl FnMut() -> io::Result<R>,
+) -> Poll<io::Result<R>> {
+    std::task::ready!(coop::poll_proceed(cx));
+    loop {
+        let event = std::task::ready!(source.poll_ready(direction, cx));
+        match op() {
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => source.clear_ready(direction, event),
+            result => return Poll::Ready(result),
+        }
+    }
+}
+
+fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
+    let raw = fd.as_raw_fd();
+    // SAFETY: fcntl on a descriptor borrowed for the duration of the call; F_GETFL/F_SETFL
+    // neither read nor write memory of ours.
+    let flags = unsafe { libc::fcntl(raw, libc::F_GETFL) };
+    if flags == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    if flags & libc::O_NONBLOCK == 0 {
+        // SAFETY: as above.
+        if unsafe { libc::fcntl(raw, libc::F_SETFL, flags | libc::O_NONBLOCK) } == -1 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// Asks the kernel whether `fd` is ready in `direction` right now, without blocking.
+fn level_ready(fd: BorrowedFd<'_>, direction: Direction) -> io::Result<bool> {
+    let events = match direction {
+        Direction::Read => libc::POLLIN | libc::POLLPRI | libc::POLLRDHUP,
+        Direction::Write => libc::POLLOUT,
+    };
+    let mut pollfd = libc::pollfd { fd: fd.as_raw_fd(), events, revents: 0 };
+    loop {
+        // SAFETY: `pollfd` is a valid, initialised array of one element for the whole call.
+        let n = unsafe { libc::poll(&mut pollfd, 1, 0) };
+        if n >= 0 {
+            return Ok(n > 0 && pollfd.revents != 0);
+        }
+        let error = io::Error::last_os_error();
+        if error.kind() != io::ErrorKind::Interrupted {
+            return Err(error);
+        }
+    }
+}
+
+impl<T: AsFd> Drop for Async<T> {
+    fn drop(&mut self) {
+        if let Some(io) = self.io.take() {
+            // Deregister before `io` closes the descriptor (the contract of `Reactor::register`).
+            let _ = self.reactor.deregister(io.as_fd(), &self.source);
+            drop(io);
+        }
+    }
+}
+
+impl<T: AsFd> AsFd for Async<T> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.get_ref().as_fd()
+    }
+}
+
+impl<T: AsFd + fmt::Debug> fmt::Debug for Async<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Async").field("io", &self.io).finish()
+    }
+}
+
+impl<T: AsFd + Read + Unpin> AsyncRead for Async<T> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let io = this.io.as_mut().expect("the I/O object is only taken by `into_inner`");
+        poll_io(&this.source, Direction::Read, cx, || io.read(buf))
+    }
+
+    fn poll_read_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let io = this.io.as_mut().expect("the I/O object is only taken by `into_inner`");
+        poll_io(&this.source, Direction::Read, cx, || io.read_vectored(bufs))
+    }
+}
+
+impl<T: AsFd> AsyncRead for &Async<T>
+where
+    for<'a> &'a T: Read,
+{
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        let this = *self;
+        let mut io = this.get_ref();
+        poll_io(&this.source, Direction::Read, cx, || io.read(buf))
+    }
+}
+
+impl<T: AsFd + Write + Unpin> AsyncWrite for Async<T> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let io = this.io.as_mut().expect("the I/O object is only taken by `into_inner`");
+        poll_io(&this.source, Direction::Write, cx, || io.write(buf))
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let io = this.io.as_mut().expect("the I/O object is only taken by `into_inner`");
+        poll_io(&this.source, Direction::Write, cx, || io.write_vectored(bufs))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let io = this.io.as_mut().expect("the I/O object is only taken by `into_inner`");
+        poll_io(&this.source, Direction::Write, cx, || io.flush())
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush(cx)
+    }
+}
+
+impl<T: AsFd> AsyncWrite for &Async<T>
+where
+    for<'a> &'a T: Write,
+{
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let this = *self;
+        let mut io = this.get_ref();
+        poll_io(&this.source, Direction::Write, cx, || io.write(buf))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = *self;
+        let mut io = this.get_ref();
+        poll_io(&this.source, Direction::Write, cx, || io.flush())
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush(cx)
+    }
+}

@@ -1,0 +1,200 @@
+//! The shared readiness state of one registered I/O source.
+//!
+//! A `Source` is owned jointly (through `Arc`) by the reactor's slab and by the `Async<T>` that
+//! registered it, so any thread can read its readiness and park a waker on it while the owner
+//! worker's reactor writes to it.
+//!
+//! Readiness is one atomic word: the low bits say which directions are ready, the rest is a
+//! *tick* that the reactor bumps on every event for this source. A task that sees readiness and
+//! then gets `WouldBlock` clears the bit only if the tick is still the one it saw: if an event
+//! arrived in between (tick changed), clearing would erase real readiness and, with edge
+//! triggering, the kernel would never tell us again. This is tokio's `ScheduledIo` scheme.
+//!
+//! Wakers live under a small per-source lock: one slot per direction for the `AsyncRead` /
+//! `AsyncWrite` path (the common single-owner case, no allocation), plus a slab of extra waiters
+//! for `readable()` / `writable()` futures so that any number of tasks may wait on one source.
+
+use std::task::{Context, Poll, Waker};
+
+use slab::Slab;
+
+use crate::loom::{lock, AtomicUsize, Mutex, Ordering};
+
+/// A readiness direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Direction {
+    Read = 0,
+    Write = 1,
+}
+
+impl Direction {
+    fn bit(self) -> usize {
+        1 << (self as usize)
+    }
+}
+
+const READY_MASK: usize = 0b11;
+const TICK_SHIFT: u32 = 2;
+
+/// Readiness observed by a task: which tick it saw, to clear exactly that readiness later.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ReadyEvent {
+    tick: usize,
+}
+
+impl ReadyEvent {
+    /// The readiness tick this event was observed at.
+    pub(crate) fn tick(&self) -> usize {
+        self.tick
+    }
+}
+
+#[derive(Default)]
+struct Waiters {
+    /// The waker of `poll_read`/`poll_write` style callers (one owner per direction).
+    primary: Option<Waker>,
+    /// Wakers of `readable()`/`writable()` futures, each owning one slot.
+    extra: Slab<Option<Waker>>,
+}
+
+pub(crate) struct Source {
+    /// The key of this source in its reactor's slab.
+    pub(crate) key: usize,
+    readiness: AtomicUsize,
+    waiters: Mutex<[Waiters; 2]>,
+}
+
+impl Source {
+    pub(crate) fn new(key: usize) -> Source {
+        Source {
+            key,
+            readiness: AtomicUsize::new(0),
+            waiters: Mutex::new([Waiters::default(), Waiters::default()]),
+        }
+    }
+
+    /// Called by the reactor for an event: publish readiness, then hand back the wakers of every
+    /// direction that became ready.
+    pub(crate) fn set_ready(&self, readable: bool, writable: bool, wakers: &mut Vec<Waker>) {
+        let bits = (readable as usize) * Direction::Read.bit() | (writable as usize) * Direction::Write.bit();
+        if bits == 0 {
+            return;
+        }
+        // AcqRel: the readiness must be visible before the wakers are taken below (a waiter that
+        // registers after we took the lock re-checks it and must see it), and the tick bump
+        // must not be reordered with that check.
+        let mut current = self.readiness.load(Ordering::Acquire);
+        loop {
+            let tick = (current >> TICK_SHIFT).wrapping_add(1);
+            let next = (tick << TICK_SHIFT) | (current & READY_MASK) | bits;
+            match self
+                .readiness
+                .compare_exchange_weak(current, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => break,
+                Err(actual) => current = actual,
+            }
+        }
+        let mut waiters = lock(&self.waiters);
+        for direction in [Direction::Read, Direction::Write] {
+            if bits & direction.bit() == 0 {
+                continue;
+            }
+            let entry = &mut waiters[direction as usize];
+            wakers.extend(entry.primary.take());
+            for (_, slot) in entry.extra.iter_mut() {
+                wakers.extend(slot.take());
+            }
+        }
+    }
+
+    /// Marks both directions ready and wakes everybody: used when the source is deregistered or
+    /// the reactor shuts down, so that no waiter hangs; its next I/O attempt reports the error.
+    pub(crate) fn wake_all(&self, wakers: &mut Vec<Waker>) {
+        self.set_ready(true, true, wakers);
+    }
+
+    fn ready_now(&self, direction: Direction) -> Option<ReadyEvent> {
+        let current = self.readiness.load(Ordering::Acquire);
+        (current & direction.bit() != 0).then_some(ReadyEvent { tick: current >> TICK_SHIFT })
+    }
+
+    /// Poll for readiness in `direction`, parking `cx`'s waker in the direction's primary slot.
+    pub(crate) fn poll_ready(&self, direction: Direction, cx: &mut Context<'_>) -> Poll<ReadyEvent> {
+        if let Some(event) = self.ready_now(direction) {
+            return Poll::Ready(event);
+        }
+        {
+            let mut waiters = lock(&self.waiters);
+            let slot = &mut waiters[direction as usize].primary;
+            match slot {
+                Some(waker) if waker.will_wake(cx.waker()) => {}
+                _ => *slot = Some(cx.waker().clone()),
+            }
+        }
+        // Re-check after registering: an event that landed between the first check and the
+        // registration took no waker, but it did set the bit before taking the lock.
+        match self.ready_now(direction) {
+            Some(event) => Poll::Ready(event),
+            None => Poll::Pending,
+        }
+    }
+
+    /// Like `poll_ready`, for `readable()`/`writable()` futures that each own a waiter slot.
+    pub(crate) fn poll_ready_slot(
+        &self,
+        direction: Direction,
+        slot: &mut Option<usize>,
+        cx: &mut Context<'_>,
+    ) -> Poll<ReadyEvent> {
+        if let Some(event) = self.ready_now(direction) {
+            self.release_slot(direction, slot);
+            return Poll::Ready(event);
+        }
+        {
+            let mut waiters = lock(&self.waiters);
+            let extra = &mut waiters[direction as usize].extra;
+            match slot {
+                Some(key) => match &mut extra[*key] {
+                    Some(waker) if waker.will_wake(cx.waker()) => {}
+                    other => *other = Some(cx.waker().clone()),
+                },
+                None => *slot = Some(extra.insert(Some(cx.waker().clone()))),
+            }
+        }
+        match self.ready_now(direction) {
+            Some(event) => {
+                self.release_slot(direction, slot);
+                Poll::Ready(event)
+            }
+            None => Poll::Pending,
+        }
+    }
+
+    /// Frees a waiter slot taken by `poll_ready_slot` (on completion or drop).
+    pub(crate) fn release_slot(&self, direction: Direction, slot: &mut Option<usize>) {
+        if let Some(key) = slot.take() {
+            let removed = lock(&self.waiters)[direction as usize].extra.try_remove(key);
+            drop(removed);
+        }
+    }
+
+    /// Forget readiness in `direction` after an operation returned `WouldBlock`, unless an
+    /// event arrived since `event` was observed.
+    pub(crate) fn clear_ready(&self, direction: Direction, event: ReadyEvent) {
+        let mut current = self.readiness.load(Ordering::Acquire);
+        loop {
+            if current >> TICK_SHIFT != event.tick {
+                return;
+            }
+            let next = current & !direction.bit();
+            match self
+                .readiness
+                .compare_exchange_weak(current, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return,
+                Err(actual) => current = actual,
+            }
+        }
+    }
+}

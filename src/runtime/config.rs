@@ -1,0 +1,42 @@
+//! The settled configuration of a runtime, made by `Builder::build`.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::UnhandledPanic;
+
+pub(crate) type Callback = Arc<dyn Fn() + Send + Sync>;
+
+#[derive(Clone)]
+pub(crate) struct Config {
+    pub(crate) worker_threads: usize,
+    pub(crate) thread_name: Arc<dyn Fn() -> String + Send + Sync>,
+    pub(crate) thread_stack_size: Option<usize>,
+    pub(crate) max_blocking_threads: usize,
+    pub(crate) thread_keep_alive: Duration,
+    pub(crate) event_interval: u32,
+    pub(crate) global_queue_interval: u32,
+    pub(crate) on_thread_start: Option<Callback>,
+    pub(crate) on_thread_stop: Option<Callback>,
+    pub(crate) debug: bool,
+    pub(crate) slow_poll_threshold: Option<Duration>,
+    pub(crate) unhandled_panic: UnhandledPanic,
+    /// How long a worker may stay inside one poll before the monitor sends help.
+    pub(crate) stall_threshold: Duration,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("worker_threads", &self.worker_threads)
+            .field("max_blocking_threads", &self.max_blocking_threads)
+            .field("thread_keep_alive", &self.thread_keep_alive)
+            .field("event_interval", &self.event_interval)
+            .field("global_queue_interval", &self.global_queue_interval)
+            .field("debug", &self.debug)
+            .field("slow_poll_threshold", &self.slow_poll_threshold)
+            .field("unhandled_panic", &self.unhandled_panic)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,81 @@
+//! The monitor thread (Go's sysmon, in small).
+//!
+//! Every millisecond while any worker is awake it samples each worker's poll counter. A worker
+//! whose counter stays odd (inside a poll) and unchanged for a whole period is *stuck*: a task is
+//! blocking it. The monitor then marks it stuck and wakes one sleeping worker, which steals the
+//! stuck worker's queued tasks and, when it parks again, watches the stuck worker's reactor (see
+//! `reactor` and `scheduler::worker`), so that I/O behind the blocked worker is still served.
+//!
+//! It is also the timer service's backstop: when no parked worker holds the timer role (every
+//! worker busy), the monitor fires due timers itself, so a worker blocked inside a poll cannot
+//! delay everyone's timers.
+//!
+//! When every worker sleeps the monitor sleeps too, indefinitely; the first worker to wake
+//! wakes it (`worker_unparked`), so an idle runtime costs no periodic wake-ups.
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::scheduler::Shared;
+use crate::loom::{lock, Arc, AtomicBool, Ordering};
+
+/// Set while the monitor sleeps without a timeout; shared by all runtimes of the process is
+/// not needed, so it lives per runtime in `MonitorState`.
+pub(crate) struct MonitorState {
+    sleeping: AtomicBool,
+}
+
+impl MonitorState {
+    pub(crate) fn new() -> MonitorState {
+        MonitorState { sleeping: AtomicBool::new(false) }
+    }
+}
+
+/// Called by a worker that just left `Poller::wait`.
+pub(crate) fn worker_unparked(shared: &Shared) {
+    // Relaxed first: the common case (monitor awake) costs one load of a read-mostly line.
+    let sleeping = &shared.monitor_state.sleeping;
+    if sleeping.load(Ordering::Relaxed) && sleeping.swap(false, Ordering::SeqCst) {
+        if let Some(monitor) = lock(&shared.monitor).as_ref() {
+            monitor.unpark();
+        }
+    }
+}
+
+pub(crate) fn run(shared: Arc<Shared>) {
+    let period = shared.config.stall_threshold;
+    let workers = shared.remotes.len();
+    let mut last_polls = vec![0u64; workers];
+    let mut wakers = Vec::new();
+    while !shared.is_shutdown() {
+        if shared.idle.all_parked() {
+            shared.monitor_state.sleeping.store(true, Ordering::SeqCst);
+            // Re-check after announcing: a worker that woke before the store saw `sleeping`
+            // false and did not unpark us, but it is no longer counted as parked.
+            if shared.idle.all_parked() && !shared.is_shutdown() {
+                thread::park_timeout(Duration::from_secs(1));
+            }
+            shared.monitor_state.sleeping.store(false, Ordering::SeqCst);
+            continue;
+        }
+        thread::park_timeout(period);
+
+        let now = Instant::now();
+        if !shared.timers.role_taken() && shared.timers.is_due(now) {
+            shared.timers.process(now, &mut wakers);
+        }
+
+        for (index, remote) in shared.remotes.iter().enumerate() {
+            let polls = remote.status.polls.load(Ordering::Relaxed);
+            let in_poll = polls % 2 == 1;
+            let stuck = in_poll && polls == last_polls[index];
+            last_polls[index] = polls;
+            let was_stuck = remote.status.stuck.swap(stuck, Ordering::Relaxed);
+            if stuck && !was_stuck {
+                if let Some(helper) = shared.idle.take_sleeper() {
+                    shared.remotes[helper].reactor.notify();
+                }
+            }
+        }
+    }
+}

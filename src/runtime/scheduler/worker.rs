@@ -1,0 +1,345 @@
+//! The worker loop: find a task, run it, and park when there is none.
+//!
+//! Each worker thread owns a `crossbeam_deque::Worker` FIFO, a LIFO slot, and its reactor
+//! (`crate::reactor::Reactor`). Finding work, in order:
+//! 1. the LIFO slot — the task most recently woken by a task on this worker, so that a message
+//!    handed from one task to another is processed while it is hot in cache; at most
+//!    [`MAX_LIFO_POLLS`] times in a row, then it goes to the back of the queue, so that a
+//!    ping-pong pair cannot starve the queue;
+//! 2. every `global_queue_interval` ticks, the injector first (fairness for remote spawns);
+//! 3. the local queue, then the injector;
+//! 4. searching: steal half of a random peer's queue, the injector again, and poll the reactors
+//!    of busy peers (non-blocking): their I/O may be waiting behind a long poll;
+//! 5. park in `Poller::wait` on the own reactor (see `park` for the protocol).
+//!
+//! Every `event_interval` ticks the worker also polls its own reactor without blocking and fires
+//! due timers, so that a worker that always has tasks still serves its I/O.
+
+use std::cell::Cell;
+use std::time::{Duration, Instant};
+
+use crossbeam_deque::{Steal, Worker as LocalQueue};
+use polling::Events;
+
+use super::{Remote, Shared, Task};
+use crate::loom::{Arc, Ordering};
+use crate::reactor::Reactor;
+use crate::runtime::context;
+
+/// Polls in a row from the LIFO slot before the local queue gets a turn: 3, as tokio settled on
+/// after measuring message-passing benchmarks against fairness.
+const MAX_LIFO_POLLS: u32 = 3;
+
+/// What the schedule function needs of the current worker, reachable from its thread-local
+/// context.
+pub(crate) struct WorkerLocal {
+    pub(crate) index: usize,
+    pub(crate) shared: Arc<Shared>,
+    local: LocalQueue<Task>,
+    lifo: Cell<Option<Task>>,
+}
+
+impl WorkerLocal {
+    /// Schedules a task woken on this worker's thread.
+    pub(crate) fn schedule_local(&self, task: Task, yielded: bool) {
+        if self.shared.is_shutdown() {
+            drop(task);
+            return;
+        }
+        if yielded || !context::in_task() {
+            // A yield goes to the back; a wake from the reactor or a timer is not a message
+            // hand-off, so it does not jump the queue either.
+            self.local.push(task);
+        } else if let Some(previous) = self.lifo.replace(Some(task)) {
+            self.local.push(previous);
+        } else {
+            // Only the LIFO slot changed: this worker runs it next, nothing for peers to steal.
+            return;
+        }
+        self.shared.notify_parked();
+    }
+
+    fn remote(&self) -> &Remote {
+        &self.shared.remotes[self.index]
+    }
+
+    fn reactor(&self) -> &Reactor {
+        &self.remote().reactor
+    }
+}
+
+/// The worker's private loop state.
+struct LoopState {
+    tick: u32,
+    lifo_streak: u32,
+    is_searching: bool,
+    rng: u64,
+    events: Events,
+    wakers: Vec<std::task::Waker>,
+    /// The peer whose epoll descriptor is added to our poller, if any.
+    watched: Option<usize>,
+}
+
+/// Runs worker `index` until the runtime shuts down.
+pub(crate) fn run(shared: Arc<Shared>, index: usize, local: LocalQueue<Task>) {
+    let worker = WorkerLocal { index, shared, local, lifo: Cell::new(None) };
+    let _context = context::enter_worker(&worker);
+    let mut state = LoopState {
+        tick: 0,
+        lifo_streak: 0,
+        is_searching: false,
+        rng: 0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9),
+        events: Events::with_capacity(std::num::NonZeroUsize::new(1024).expect("non-zero")),
+        wakers: Vec::new(),
+        watched: None,
+    };
+    worker.run_loop(&mut state);
+    worker.exit(&mut state);
+}
+
+impl WorkerLocal {
+    fn run_loop(&self, state: &mut LoopState) {
+        let event_interval = self.shared.config.event_interval.max(1);
+        while !self.shared.is_shutdown() {
+            state.tick = state.tick.wrapping_add(1);
+            if state.tick % event_interval == 0 {
+                self.maintenance(state);
+            }
+            if let Some(task) = self.next_task(state).or_else(|| self.search(state)) {
+                self.run_task(task, state);
+                continue;
+            }
+            self.park(state);
+        }
+    }
+
+    fn run_task(&self, task: Task, state: &mut LoopState) {
+        if state.is_searching {
+            state.is_searching = false;
+            // Rule 3 of the idle protocol: the last searcher to find work wakes a replacement.
+            if self.shared.idle.transition_worker_from_searching() {
+                self.shared.notify_parked();
+            }
+        }
+        let status = &self.remote().status;
+        // Relaxed: only this thread writes `polls`; the monitor samples it and tolerates
+        // staleness of a sampling period.
+        let polls = status.polls.load(Ordering::Relaxed);
+        status.polls.store(polls.wrapping_add(1), Ordering::Relaxed);
+        task.run();
+        status.polls.store(polls.wrapping_add(2), Ordering::Relaxed);
+    }
+
+    fn next_task(&self, state: &mut LoopState) -> Option<Task> {
+        if let Some(task) = self.lifo.take() {
+            if state.lifo_streak < MAX_LIFO_POLLS {
+                state.lifo_streak += 1;
+                return Some(task);
+            }
+            self.local.push(task);
+        }
+        state.lifo_streak = 0;
+        if state.tick % self.shared.config.global_queue_interval.max(1) == 0 {
+            if let Some(task) = self.steal_from_injector() {
+                return Some(task);
+            }
+        }
+        self.local.pop().or_else(|| self.steal_from_injector())
+    }
+
+    fn steal_from_injector(&self) -> Option<Task> {
+        loop {
+            match self.shared.injector.steal_batch_and_pop(&self.local) {
+                Steal::Success(task) => return Some(task),
+                Steal::Empty => return None,
+                Steal::Retry => continue,
+            }
+        }
+    }
+
+    fn steal_half_from(&self, victim: usize) -> Option<Task> {
+        loop {
+            match self.shared.remotes[victim].stealer.steal_batch_and_pop(&self.local) {
+                Steal::Success(task) => {
+                    let steals = &self.remote().status.steals;
+                    steals.store(steals.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+                    return Some(task);
+                }
+                Steal::Empty => return None,
+                Steal::Retry => continue,
+            }
+        }
+    }
+
+    /// Looks for work outside the own queues.
+    fn search(&self, state: &mut LoopState) -> Option<Task> {
+        let workers = self.shared.remotes.len();
+        if !state.is_searching {
+            state.is_searching = self.shared.idle.transition_worker_to_searching();
+        }
+        if state.is_searching && workers > 1 {
+            let start = next_random(&mut state.rng) as usize % workers;
+            for offset in 0..workers {
+                let victim = (start + offset) % workers;
+                if victim != self.index {
+                    if let Some(task) = self.steal_half_from(victim) {
+                        return Some(task);
+                    }
+                }
+            }
+        }
+        if let Some(task) = self.steal_from_injector() {
+            return Some(task);
+        }
+        if self.fire_timers(state) > 0 {
+            if let Some(task) = self.next_task(state) {
+                return Some(task);
+            }
+        }
+        // I/O waiting on a busy peer's reactor is work too (reactor assist).
+        for offset in 1..workers {
+            let peer = (self.index + offset) % workers;
+            if self.help_poll(peer, state) {
+                if let Some(task) = self.next_task(state) {
+                    return Some(task);
+                }
+            }
+        }
+        None
+    }
+
+    /// Polls `peer`'s reactor without blocking when the peer is busy. Returns whether any event
+    /// was dispatched (its tasks now sit in our queue).
+    fn help_poll(&self, peer: usize, state: &mut LoopState) -> bool {
+        let remote = &self.shared.remotes[peer];
+        if remote.status.parked.load(Ordering::SeqCst) {
+            // The owner is in `wait` on it and dispatches its own events.
+            return false;
+        }
+        let _ = remote.reactor.poll(&mut state.events, &mut state.wakers, Some(Duration::ZERO));
+        !state.events.is_empty()
+    }
+
+    /// Periodic duties of a busy worker: its own I/O and due timers.
+    fn maintenance(&self, state: &mut LoopState) {
+        let peer_ready = self.reactor().poll(&mut state.events, &mut state.wakers, Some(Duration::ZERO));
+        if matches!(peer_ready, Ok(true)) {
+            self.help_watched_peer(state);
+        }
+        self.fire_timers(state);
+    }
+
+    /// Fires due timers; returns how many.
+    fn fire_timers(&self, state: &mut LoopState) -> usize {
+        let timers = &self.shared.timers;
+        if !timers.is_due(Instant::now()) {
+            return 0;
+        }
+        timers.process(Instant::now(), &mut state.wakers)
+    }
+
+    fn help_watched_peer(&self, state: &mut LoopState) {
+        if let Some(peer) = state.watched {
+            self.help_poll(peer, state);
+        }
+    }
+
+    /// Parks the worker in its reactor until an I/O event, a notification or its timer deadline.
+    ///
+    /// The idle protocol (see `idle.rs`) is followed exactly: register as sleeper, and if this
+    /// was the last searcher, re-check every queue before sleeping. The timer role: one parked
+    /// worker sleeps with the earliest timer deadline as its timeout (`TimerService` tells it
+    /// when an earlier timer arrives); the others sleep without a timeout.
+    fn park(&self, state: &mut LoopState) {
+        let shared = &self.shared;
+        let was_searching = std::mem::take(&mut state.is_searching);
+        if shared.idle.transition_worker_to_parked(self.index, was_searching) && self.work_is_pending() {
+            shared.notify_parked();
+        }
+        self.watch_a_peer(state);
+        let has_timer_role = shared.timers.try_take_role(self.index);
+        let timeout = if has_timer_role {
+            shared.timers.next_deadline().map(|deadline| deadline.saturating_duration_since(Instant::now()))
+        } else {
+            None
+        };
+        let status = &self.remote().status;
+        status.parks.store(status.parks.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+        // SeqCst: a helper reading `parked` decides whether the owner dispatches its own events.
+        status.parked.store(true, Ordering::SeqCst);
+        // `begin_shutdown` sets the flag and then notifies every reactor: checking the flag after
+        // announcing ourselves means we either see it or get the notification.
+        let peer_ready = if shared.is_shutdown() {
+            false
+        } else {
+            matches!(self.reactor().poll(&mut state.events, &mut state.wakers, timeout), Ok(true))
+        };
+        status.parked.store(false, Ordering::SeqCst);
+        if has_timer_role {
+            shared.timers.release_role(self.index);
+        }
+        state.is_searching = shared.idle.transition_worker_from_parked(self.index);
+        crate::runtime::monitor::worker_unparked(shared);
+        self.fire_timers(state);
+        if peer_ready {
+            self.help_watched_peer(state);
+        }
+    }
+
+    /// The last searcher's re-check before it sleeps.
+    fn work_is_pending(&self) -> bool {
+        !self.shared.injector.is_empty() || self.shared.remotes.iter().any(|remote| !remote.stealer.is_empty())
+    }
+
+    /// Before parking, watch one busy peer's reactor: one the monitor found stuck in a long
+    /// poll, else the next worker in the ring if it is not parked. Watching only one peer keeps
+    /// parking cheap and bounds how many sleepers a single event can wake.
+    fn watch_a_peer(&self, state: &mut LoopState) {
+        let remotes = &self.shared.remotes;
+        let workers = remotes.len();
+        if workers < 2 {
+            return;
+        }
+        let stuck = (1..workers)
+            .map(|offset| (self.index + offset) % workers)
+            .find(|&peer| remotes[peer].status.stuck.load(Ordering::Relaxed));
+        let buddy = (self.index + 1) % workers;
+        let target = stuck.or_else(|| (!remotes[buddy].status.parked.load(Ordering::SeqCst)).then_some(buddy));
+        let Some(peer) = target else { return };
+        let reactor = self.reactor();
+        let result = match state.watched {
+            Some(current) if current == peer => reactor.rearm_peer(&remotes[peer].reactor),
+            current => {
+                if let Some(current) = current {
+                    let _ = reactor.remove_peer(&remotes[current].reactor);
+                    state.watched = None;
+                }
+                reactor.add_peer(&remotes[peer].reactor)
+            }
+        };
+        if result.is_ok() {
+            state.watched = Some(peer);
+        }
+    }
+
+    /// Leaves the loop at shutdown: drop every queued task here, on the worker that owns it.
+    fn exit(&self, state: &mut LoopState) {
+        if let Some(peer) = state.watched.take() {
+            let _ = self.reactor().remove_peer(&self.shared.remotes[peer].reactor);
+        }
+        drop(self.lifo.take());
+        while let Some(task) = self.local.pop() {
+            drop(task);
+        }
+    }
+}
+
+/// xorshift64*: a few instructions, good enough to pick steal victims.
+fn next_random(state: &mut u64) -> u64 {
+    let mut x = *state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+}

@@ -1,0 +1,128 @@
+//! Per-task metadata: what corio knows about a task besides its future.
+//!
+//! A `TaskMeta` lives in the header of the task's `async_task` allocation, so reading it costs
+//! no extra allocation or pointer chase. It is created at spawn and dropped only when the
+//! allocation is freed, that is after the future has been dropped and after the last
+//! `JoinHandle`, `Waker` and `Runnable` of the task are gone. Every field is either immutable
+//! after spawn or an atomic, so any thread holding a reference to the task may read it.
+
+use std::fmt;
+use std::num::NonZeroU64;
+use std::panic::Location;
+
+use crate::loom::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use crate::runtime::scheduler::Shared;
+use crate::loom::Arc;
+
+/// An opaque, process-unique identifier of a task.
+///
+/// Ids are never reused while the process lives, so a stale `Id` never names another task.
+///
+/// ```
+/// corio::run(async {
+///     let handle = corio::spawn(async { corio::task::id() });
+///     let id = handle.id();
+///     assert_eq!(handle.await.unwrap(), id);
+/// });
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Id(NonZeroU64);
+
+impl Id {
+    pub(crate) fn next() -> Id {
+        // Relaxed: uniqueness only needs the atomicity of the increment, not any ordering with
+        // other memory.
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Id(NonZeroU64::new(id).expect("task id counter overflowed"))
+    }
+
+    /// The id as a number, for logs and metrics.
+    pub fn as_u64(&self) -> u64 {
+        self.0.get()
+    }
+}
+
+impl fmt::Debug for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Id({})", self.0)
+    }
+}
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+/// Set once `abort()` was requested; the task's wrapper future drops the user future at its
+/// next poll and completes as cancelled.
+const ABORT_REQUESTED: u32 = 1 << 0;
+
+/// Marker for "not in the registry": blocking tasks, and tasks after their future ended.
+pub(crate) const NOT_REGISTERED: usize = usize::MAX;
+
+/// What runs the task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TaskKind {
+    /// An async task on the worker threads.
+    Async,
+    /// A closure on the blocking pool.
+    Blocking,
+}
+
+pub(crate) struct TaskMeta {
+    pub(crate) id: Id,
+    pub(crate) name: Option<Box<str>>,
+    pub(crate) spawned_at: &'static Location<'static>,
+    pub(crate) kind: TaskKind,
+    /// The runtime the task belongs to; its schedule function routes wakes through this.
+    pub(crate) shared: Arc<Shared>,
+    flags: AtomicU32,
+    /// The task's slot in its registry shard. Written once by the spawner before the task is
+    /// first scheduled (the schedule hand-off publishes it), read when the future ends.
+    pub(crate) registry_key: AtomicUsize,
+    /// Number of polls so far; relaxed, for introspection only.
+    pub(crate) polls: AtomicU64,
+}
+
+impl TaskMeta {
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        name: Option<Box<str>>,
+        spawned_at: &'static Location<'static>,
+        kind: TaskKind,
+    ) -> TaskMeta {
+        TaskMeta {
+            id: Id::next(),
+            name,
+            spawned_at,
+            kind,
+            shared,
+            flags: AtomicU32::new(0),
+            registry_key: AtomicUsize::new(NOT_REGISTERED),
+            polls: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn request_abort(&self) {
+        // Release pairs with the Acquire in `abort_requested`: the aborter's prior writes are
+        // visible to the poll that observes the flag.
+        self.flags.fetch_or(ABORT_REQUESTED, Ordering::Release);
+    }
+
+    pub(crate) fn abort_requested(&self) -> bool {
+        self.flags.load(Ordering::Acquire) & ABORT_REQUESTED != 0
+    }
+}
+
+impl fmt::Debug for TaskMeta {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskMeta")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("spawned_at", &self.spawned_at)
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}

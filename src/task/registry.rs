@@ -1,0 +1,123 @@
+//! The registry of a runtime's live tasks (tokio calls it `OwnedTasks`).
+//!
+//! A task is registered from spawn until its future is dropped. The registry is what lets the
+//! runtime reach a task that no queue holds — one parked on a socket, a timer or a channel:
+//! `abort()` wakes it through here, shutdown wakes every task left so that its future is
+//! dropped, and introspection walks it.
+//!
+//! Each entry holds a `Waker` of the task. A waker keeps the task's allocation (and so its
+//! `TaskMeta`) alive but not its future, so the entry never creates a cycle that outlives the
+//! future: the future's drop removes the entry. Entries are spread over shards chosen by task
+//! id so that spawns and exits on different workers rarely meet on one lock.
+//!
+//! Lock discipline: no waker is woken or dropped while a shard lock is held, because waking or
+//! dropping the last waker may run the schedule function, which may drop the future, whose drop
+//! comes back here to remove its entry.
+
+use std::ptr::NonNull;
+use std::task::Waker;
+
+use crossbeam_utils::CachePadded;
+use slab::Slab;
+
+use super::meta::{TaskMeta, NOT_REGISTERED};
+use crate::loom::{lock, AtomicBool, Mutex, Ordering};
+
+struct Entry {
+    waker: Waker,
+    meta: NonNull<TaskMeta>,
+}
+
+// SAFETY: `meta` points into a task allocation kept alive by `waker`; `TaskMeta` is `Sync`
+// (atomics and immutable fields), so sharing the pointer across threads is sound.
+unsafe impl Send for Entry {}
+
+struct Shard {
+    tasks: Slab<Entry>,
+    closed: bool,
+}
+
+pub(crate) struct Registry {
+    shards: Box<[CachePadded<Mutex<Shard>>]>,
+    closed: AtomicBool,
+}
+
+/// The task could not be registered because the runtime is shutting down.
+pub(crate) struct Closed;
+
+impl Registry {
+    pub(crate) fn new(workers: usize) -> Registry {
+        // Four shards per worker, rounded up to a power of two so the shard index is a mask.
+        let count = (workers * 4).next_power_of_two();
+        let shards = (0..count)
+            .map(|_| CachePadded::new(Mutex::new(Shard { tasks: Slab::new(), closed: false })))
+            .collect();
+        Registry { shards, closed: AtomicBool::new(false) }
+    }
+
+    fn shard(&self, meta: &TaskMeta) -> &Mutex<Shard> {
+        let index = meta.id.as_u64() as usize & (self.shards.len() - 1);
+        &self.shards[index]
+    }
+
+    /// Registers a task; `waker` must be a waker of the task that owns `meta`.
+    pub(crate) fn insert(&self, meta: &TaskMeta, waker: Waker) -> Result<(), (Closed, Waker)> {
+        let mut shard = lock(self.shard(meta));
+        if shard.closed {
+            drop(shard);
+            return Err((Closed, waker));
+        }
+        let key = shard.tasks.insert(Entry { waker, meta: NonNull::from(meta) });
+        // Relaxed: the key is read by the task's own future drop, which the schedule hand-off
+        // (a queue push with release semantics) orders after this store.
+        meta.registry_key.store(key, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Removes the task's entry; called once, when its future is dropped.
+    pub(crate) fn remove(&self, meta: &TaskMeta) {
+        let key = meta.registry_key.swap(NOT_REGISTERED, Ordering::Relaxed);
+        if key == NOT_REGISTERED {
+            return;
+        }
+        let removed = {
+            let mut shard = lock(self.shard(meta));
+            match shard.tasks.get(key) {
+                Some(entry) if entry.meta == NonNull::from(meta) => Some(shard.tasks.remove(key)),
+                _ => None,
+            }
+        };
+        drop(removed);
+    }
+
+    /// A clone of the task's waker, if the task is still registered.
+    pub(crate) fn waker(&self, meta: &TaskMeta) -> Option<Waker> {
+        let key = meta.registry_key.load(Ordering::Relaxed);
+        if key == NOT_REGISTERED {
+            return None;
+        }
+        let shard = lock(self.shard(meta));
+        match shard.tasks.get(key) {
+            Some(entry) if entry.meta == NonNull::from(meta) => Some(entry.waker.clone()),
+            _ => None,
+        }
+    }
+
+    /// Closes the registry to new tasks and takes the wakers of every task still registered.
+    /// Entries stay (their futures remove them when dropped) so that `len` stays truthful.
+    pub(crate) fn close_and_collect(&self) -> Vec<Waker> {
+        self.closed.store(true, Ordering::SeqCst);
+        let mut wakers = Vec::new();
+        for shard in self.shards.iter() {
+            let mut shard = lock(shard);
+            shard.closed = true;
+            wakers.extend(shard.tasks.iter().map(|(_, entry)| entry.waker.clone()));
+        }
+        wakers
+    }
+
+    /// Number of live tasks.
+    pub(crate) fn len(&self) -> usize {
+        self.shards.iter().map(|shard| lock(shard).tasks.len()).sum()
+    }
+}
