@@ -53,6 +53,15 @@ pub use task::{spawn, spawn_blocking};
 #[cfg(feature = "macros")]
 pub use corio_macros::{main, test};
 
+/// Internals exposed only to the loom models in `loom-tests/` (built with `--cfg loom`), so that
+/// they check the real protocol code, not a copy of it. Not a public API.
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod __loom {
+    pub use crate::reactor::{Direction, Source};
+    pub use crate::runtime::scheduler::Idle;
+}
+
 /// Runs `future` on a new runtime with the default settings and shuts the runtime down when it
 /// completes (asyncio's `asyncio.run`): remaining tasks are cancelled, and running blocking jobs
 /// get a bounded grace period.

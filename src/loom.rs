@@ -4,17 +4,21 @@
 //! from `std`, so that the very same code can be checked by the models in `loom-tests/` when the
 //! crate is built with `RUSTFLAGS="--cfg loom"`. Outside of loom these are plain re-exports with
 //! no cost.
+//!
+//! `Arc` is deliberately not part of the facade: the runtime's own shared structures are never
+//! built inside a loom model, only the protocols (the idle set, the waiter lists, the sync
+//! primitives) are, and those take their shared handles from the model's code.
 
 #[cfg(not(loom))]
 pub(crate) use std::sync::{
     atomic::{fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering},
-    Arc, Condvar, Mutex, MutexGuard,
+    Condvar, Mutex, MutexGuard,
 };
 
 #[cfg(loom)]
 pub(crate) use loom::sync::{
     atomic::{fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering},
-    Arc, Condvar, Mutex, MutexGuard,
+    Condvar, Mutex, MutexGuard,
 };
 
 /// Locks `mutex`, ignoring poisoning.

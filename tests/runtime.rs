@@ -278,34 +278,31 @@ fn task_ids_names_and_yield_now() {
 
 #[test]
 fn yield_now_lets_other_tasks_on_the_same_worker_run() {
-    // One worker: a task that yields in a loop must let the other task make progress.
+    // One worker. The spinner spawns the bumper (queued behind it on the same worker) and then
+    // only yields: the bumper can run, and the spinner see its effect, only through yield_now.
     let rt = runtime(1);
-    let progress = Arc::new(AtomicUsize::new(0));
-    let observed = rt.block_on({
-        let progress = progress.clone();
-        async move {
-            let spinner = corio::spawn({
+    let observed = rt.block_on(async {
+        corio::spawn(async {
+            let progress = Arc::new(AtomicUsize::new(0));
+            let bumper = corio::spawn({
                 let progress = progress.clone();
                 async move {
-                    let mut seen_progress = 0;
-                    for _ in 0..10_000 {
-                        if progress.load(Ordering::SeqCst) > 0 {
-                            seen_progress += 1;
-                            break;
-                        }
-                        corio::task::yield_now().await;
-                    }
-                    seen_progress
+                    progress.fetch_add(1, Ordering::SeqCst);
                 }
             });
-            let bumper = corio::spawn(async move {
-                progress.fetch_add(1, Ordering::SeqCst);
-            });
+            let mut yields = 0;
+            while progress.load(Ordering::SeqCst) == 0 && yields < 10_000 {
+                corio::task::yield_now().await;
+                yields += 1;
+            }
             bumper.await.unwrap();
-            spinner.await.unwrap()
-        }
+            (progress.load(Ordering::SeqCst), yields)
+        })
+        .await
+        .unwrap()
     });
-    assert_eq!(observed, 1);
+    assert_eq!(observed.0, 1);
+    assert!(observed.1 >= 1 && observed.1 < 10_000, "progress after {} yields", observed.1);
 }
 
 #[test]

@@ -14,7 +14,8 @@ use std::task::{Context, Poll};
 use futures_io::{AsyncRead, AsyncWrite};
 
 use super::{Direction, ReadyEvent, Reactor, Source};
-use crate::loom::{Arc, AtomicUsize, Ordering};
+use crate::loom::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use crate::task::coop;
 
 /// An I/O object registered with a corio reactor.

@@ -36,9 +36,10 @@ use std::time::Duration;
 use polling::{Event, Events, PollMode, Poller};
 use slab::Slab;
 
-use crate::loom::{lock, Arc, AtomicUsize, Mutex, Ordering};
+use crate::loom::{lock, AtomicUsize, Mutex, Ordering};
+use std::sync::Arc;
 
-pub(crate) use source::{Direction, ReadyEvent, Source};
+pub use source::{Direction, ReadyEvent, Source};
 
 /// The event key of a watched peer's epoll descriptor; never a slab key (a slab would need
 /// `usize::MAX` entries to hand it out).

@@ -22,7 +22,7 @@ use crate::loom::{lock, AtomicUsize, Mutex, Ordering};
 
 /// A readiness direction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Direction {
+pub enum Direction {
     Read = 0,
     Write = 1,
 }
@@ -38,13 +38,13 @@ const TICK_SHIFT: u32 = 2;
 
 /// Readiness observed by a task: which tick it saw, to clear exactly that readiness later.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct ReadyEvent {
+pub struct ReadyEvent {
     tick: usize,
 }
 
 impl ReadyEvent {
     /// The readiness tick this event was observed at.
-    pub(crate) fn tick(&self) -> usize {
+    pub fn tick(&self) -> usize {
         self.tick
     }
 }
@@ -57,7 +57,7 @@ struct Waiters {
     extra: Slab<Option<Waker>>,
 }
 
-pub(crate) struct Source {
+pub struct Source {
     /// The key of this source in its reactor's slab.
     pub(crate) key: usize,
     readiness: AtomicUsize,
@@ -65,17 +65,20 @@ pub(crate) struct Source {
 }
 
 impl Source {
-    pub(crate) fn new(key: usize) -> Source {
+    pub fn new(key: usize) -> Source {
         Source {
             key,
-            readiness: AtomicUsize::new(0),
+            // Optimistic: a new source is assumed ready both ways, so the first operation is
+            // simply attempted (a fresh connection often has data already). A `WouldBlock`
+            // clears it; the edge-triggered registration reports the true state anyway.
+            readiness: AtomicUsize::new(READY_MASK),
             waiters: Mutex::new([Waiters::default(), Waiters::default()]),
         }
     }
 
     /// Called by the reactor for an event: publish readiness, then hand back the wakers of every
     /// direction that became ready.
-    pub(crate) fn set_ready(&self, readable: bool, writable: bool, wakers: &mut Vec<Waker>) {
+    pub fn set_ready(&self, readable: bool, writable: bool, wakers: &mut Vec<Waker>) {
         let bits = (readable as usize) * Direction::Read.bit() | (writable as usize) * Direction::Write.bit();
         if bits == 0 {
             return;
@@ -110,7 +113,7 @@ impl Source {
 
     /// Marks both directions ready and wakes everybody: used when the source is deregistered or
     /// the reactor shuts down, so that no waiter hangs; its next I/O attempt reports the error.
-    pub(crate) fn wake_all(&self, wakers: &mut Vec<Waker>) {
+    pub fn wake_all(&self, wakers: &mut Vec<Waker>) {
         self.set_ready(true, true, wakers);
     }
 
@@ -120,7 +123,7 @@ impl Source {
     }
 
     /// Poll for readiness in `direction`, parking `cx`'s waker in the direction's primary slot.
-    pub(crate) fn poll_ready(&self, direction: Direction, cx: &mut Context<'_>) -> Poll<ReadyEvent> {
+    pub fn poll_ready(&self, direction: Direction, cx: &mut Context<'_>) -> Poll<ReadyEvent> {
         if let Some(event) = self.ready_now(direction) {
             return Poll::Ready(event);
         }
@@ -141,7 +144,7 @@ impl Source {
     }
 
     /// Like `poll_ready`, for `readable()`/`writable()` futures that each own a waiter slot.
-    pub(crate) fn poll_ready_slot(
+    pub fn poll_ready_slot(
         &self,
         direction: Direction,
         slot: &mut Option<usize>,
@@ -172,7 +175,7 @@ impl Source {
     }
 
     /// Frees a waiter slot taken by `poll_ready_slot` (on completion or drop).
-    pub(crate) fn release_slot(&self, direction: Direction, slot: &mut Option<usize>) {
+    pub fn release_slot(&self, direction: Direction, slot: &mut Option<usize>) {
         if let Some(key) = slot.take() {
             let removed = lock(&self.waiters)[direction as usize].extra.try_remove(key);
             drop(removed);
@@ -181,7 +184,7 @@ impl Source {
 
     /// Forget readiness in `direction` after an operation returned `WouldBlock`, unless an
     /// event arrived since `event` was observed.
-    pub(crate) fn clear_ready(&self, direction: Direction, event: ReadyEvent) {
+    pub fn clear_ready(&self, direction: Direction, event: ReadyEvent) {
         let mut current = self.readiness.load(Ordering::Acquire);
         loop {
             if current >> TICK_SHIFT != event.tick {

@@ -18,7 +18,8 @@ use super::config::{Callback, Config};
 use super::context;
 use super::scheduler::{Shared, Task};
 use super::Handle;
-use crate::loom::{lock, Arc, Condvar, Mutex};
+use crate::loom::{lock, Condvar, Mutex};
+use std::sync::Arc;
 
 pub(crate) struct BlockingPool {
     state: Mutex<PoolState>,

@@ -12,7 +12,7 @@ use std::ptr;
 
 use super::scheduler::{Shared, WorkerLocal};
 use super::Handle;
-use crate::loom::Arc;
+use std::sync::Arc;
 use crate::reactor::Reactor;
 use crate::task::coop::BUDGET;
 use crate::task::meta::TaskMeta;

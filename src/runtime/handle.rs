@@ -6,7 +6,7 @@ use std::panic::Location;
 use super::context;
 use super::metrics::RuntimeMetrics;
 use super::scheduler::Shared;
-use crate::loom::Arc;
+use std::sync::Arc;
 use crate::task::JoinHandle;
 
 /// A cheap, cloneable reference to a runtime (asyncio's `get_running_loop()`), usable from any

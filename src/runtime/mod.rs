@@ -24,7 +24,8 @@ pub use metrics::{RuntimeMetrics, WorkerMetrics};
 
 use self::config::Config;
 use self::scheduler::Shared;
-use crate::loom::{lock, Arc};
+use crate::loom::{lock};
+use std::sync::Arc;
 use crate::reactor::Reactor;
 use crate::task::JoinHandle;
 

@@ -17,7 +17,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::scheduler::Shared;
-use crate::loom::{lock, Arc, AtomicBool, Ordering};
+use crate::loom::{lock, AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// Set while the monitor sleeps without a timeout; shared by all runtimes of the process is
 /// not needed, so it lives per runtime in `MonitorState`.

@@ -12,7 +12,7 @@ use std::panic::Location;
 
 use crate::loom::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use crate::runtime::scheduler::Shared;
-use crate::loom::Arc;
+use std::sync::Arc;
 
 /// An opaque, process-unique identifier of a task.
 ///

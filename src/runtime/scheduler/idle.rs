@@ -28,14 +28,14 @@ const UNPARKED_SHIFT: usize = 16;
 const SEARCHING_MASK: usize = (1 << UNPARKED_SHIFT) - 1;
 const UNPARKED_ONE: usize = 1 << UNPARKED_SHIFT;
 
-pub(crate) struct Idle {
+pub struct Idle {
     state: AtomicUsize,
     sleepers: Mutex<Vec<usize>>,
     workers: usize,
 }
 
 impl Idle {
-    pub(crate) fn new(workers: usize) -> Idle {
+    pub fn new(workers: usize) -> Idle {
         assert!(workers < SEARCHING_MASK, "too many worker threads: {workers}");
         Idle {
             // Every worker starts awake, none searching.
@@ -55,7 +55,7 @@ impl Idle {
 
     /// Rule 1: the worker to wake for newly available work, if any. The returned worker has
     /// already been counted as unparked and searching.
-    pub(crate) fn worker_to_notify(&self) -> Option<usize> {
+    pub fn worker_to_notify(&self) -> Option<usize> {
         if !self.should_notify() {
             return None;
         }
@@ -76,7 +76,7 @@ impl Idle {
     }
 
     /// Rule 2: try to become a searcher.
-    pub(crate) fn transition_worker_to_searching(&self) -> bool {
+    pub fn transition_worker_to_searching(&self) -> bool {
         let state = self.state.load(Ordering::SeqCst);
         if 2 * Self::searching(state) >= self.workers {
             return false;
@@ -87,14 +87,14 @@ impl Idle {
 
     /// Rule 3: a searcher found work. Returns true when it was the last searcher (the caller
     /// must then notify another worker).
-    pub(crate) fn transition_worker_from_searching(&self) -> bool {
+    pub fn transition_worker_from_searching(&self) -> bool {
         let previous = self.state.fetch_sub(1, Ordering::SeqCst);
         Self::searching(previous) == 1
     }
 
     /// Rule 4: `worker` parks. Returns true when it was the last searcher, which obliges it to
     /// re-check all queues.
-    pub(crate) fn transition_worker_to_parked(&self, worker: usize, is_searching: bool) -> bool {
+    pub fn transition_worker_to_parked(&self, worker: usize, is_searching: bool) -> bool {
         let mut sleepers = lock(&self.sleepers);
         let decrement = UNPARKED_ONE + is_searching as usize;
         let previous = self.state.fetch_sub(decrement, Ordering::SeqCst);
@@ -106,7 +106,7 @@ impl Idle {
     /// timer, a spurious wake): it takes itself off and counts as awake, not searching, and this
     /// returns false. If a notifier took it off, the notifier already counted it as searching,
     /// and this returns true.
-    pub(crate) fn transition_worker_from_parked(&self, worker: usize) -> bool {
+    pub fn transition_worker_from_parked(&self, worker: usize) -> bool {
         let mut sleepers = lock(&self.sleepers);
         if let Some(position) = sleepers.iter().position(|&sleeper| sleeper == worker) {
             sleepers.swap_remove(position);
@@ -119,7 +119,7 @@ impl Idle {
 
     /// A sleeping worker to wake regardless of rule 1 (the monitor's assist): counted as
     /// unparked and searching.
-    pub(crate) fn take_sleeper(&self) -> Option<usize> {
+    pub fn take_sleeper(&self) -> Option<usize> {
         let mut sleepers = lock(&self.sleepers);
         let worker = sleepers.pop()?;
         self.state.fetch_add(UNPARKED_ONE | 1, Ordering::SeqCst);
@@ -127,7 +127,7 @@ impl Idle {
     }
 
     /// Whether every worker sleeps.
-    pub(crate) fn all_parked(&self) -> bool {
+    pub fn all_parked(&self) -> bool {
         Self::unparked(self.state.load(Ordering::SeqCst)) == 0
     }
 }

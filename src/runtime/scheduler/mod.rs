@@ -20,13 +20,14 @@ use async_task::{Runnable, ScheduleInfo, WithInfo};
 use crossbeam_deque::{Injector, Steal, Stealer};
 use crossbeam_utils::CachePadded;
 
-pub(crate) use idle::Idle;
+pub use idle::Idle;
 pub(crate) use worker::WorkerLocal;
 
 use super::blocking::BlockingPool;
 use super::config::Config;
 use super::context;
-use crate::loom::{fence, lock, Arc, AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering};
+use crate::loom::{fence, lock, AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering};
+use std::sync::Arc;
 use crate::reactor::Reactor;
 use crate::task::harness::TaskFuture;
 use crate::task::meta::{TaskKind, TaskMeta};

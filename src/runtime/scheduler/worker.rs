@@ -22,7 +22,8 @@ use crossbeam_deque::{Steal, Worker as LocalQueue};
 use polling::Events;
 
 use super::{Remote, Shared, Task};
-use crate::loom::{Arc, Ordering};
+use crate::loom::{Ordering};
+use std::sync::Arc;
 use crate::reactor::Reactor;
 use crate::runtime::context;
 
