@@ -16,17 +16,22 @@ async fn main() -> std::io::Result<()> {
     let start = Instant::now();
     let tasks: Vec<_> = (1..=3)
         .map(|i| {
-            corio::task::Builder::new().name(&format!("sleeper-{i}")).spawn(async move {
-                corio::time::sleep(Duration::from_millis(100)).await;
-                i
-            })
+            corio::task::Builder::new()
+                .name(&format!("sleeper-{i}"))
+                .spawn(async move {
+                    corio::time::sleep(Duration::from_millis(100)).await;
+                    i
+                })
         })
         .collect();
     let mut total = 0;
     for task in tasks {
         total += task.await.expect("sleeper task");
     }
-    println!("three concurrent 100 ms sleeps: sum {total} in {:?}", start.elapsed());
+    println!(
+        "three concurrent 100 ms sleeps: sum {total} in {:?}",
+        start.elapsed()
+    );
 
     // A timeout cancels what runs too long (asyncio.timeout).
     let slow = corio::time::sleep(Duration::from_secs(10));
@@ -38,10 +43,15 @@ async fn main() -> std::io::Result<()> {
     // Cancelling a task (Task.cancel()).
     let forever = corio::spawn(std::future::pending::<()>());
     forever.abort();
-    println!("aborted task cancelled: {}", forever.await.unwrap_err().is_cancelled());
+    println!(
+        "aborted task cancelled: {}",
+        forever.await.unwrap_err().is_cancelled()
+    );
 
     // Blocking code goes to the blocking pool (asyncio.to_thread).
-    let sum = corio::spawn_blocking(|| (1..=1_000_000u64).sum::<u64>()).await.expect("blocking job");
+    let sum = corio::spawn_blocking(|| (1..=1_000_000u64).sum::<u64>())
+        .await
+        .expect("blocking job");
     println!("sum computed on the blocking pool: {sum}");
 
     // Raw readiness on a socket (loop.add_reader): a TCP echo over loopback.

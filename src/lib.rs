@@ -76,6 +76,7 @@ pub mod __loom {
 /// ```
 #[track_caller]
 pub fn run<F: Future>(future: F) -> F::Output {
-    let runtime = Runtime::new().unwrap_or_else(|error| panic!("`corio::run`: failed to start the runtime: {error}"));
+    let runtime =
+        Runtime::new().unwrap_or_else(|error| panic!("`corio::run`: failed to start the runtime: {error}"));
     runtime.block_on(future)
 }

@@ -64,7 +64,11 @@ fn idle_blocking_threads_exit_after_the_keep_alive() {
     // The three blocking threads stop on their own, with the runtime still alive.
     let mut stopped = Vec::new();
     for _ in 0..3 {
-        stopped.push(stopped_rx.recv_timeout(HANG_GUARD).expect("an idle blocking thread exits"));
+        stopped.push(
+            stopped_rx
+                .recv_timeout(HANG_GUARD)
+                .expect("an idle blocking thread exits"),
+        );
     }
     for id in &blocking_threads {
         assert!(stopped.contains(id));
@@ -77,7 +81,11 @@ fn idle_blocking_threads_exit_after_the_keep_alive() {
 
 #[test]
 fn the_blocking_pool_is_capped_and_queues_beyond_the_cap() {
-    let rt = corio::runtime::Builder::new().worker_threads(1).max_blocking_threads(2).build().unwrap();
+    let rt = corio::runtime::Builder::new()
+        .worker_threads(1)
+        .max_blocking_threads(2)
+        .build()
+        .unwrap();
     let running = Arc::new(AtomicUsize::new(0));
     let max_seen = Arc::new(AtomicUsize::new(0));
     rt.block_on(async {
@@ -104,7 +112,9 @@ fn the_blocking_pool_is_capped_and_queues_beyond_the_cap() {
 fn a_panicking_blocking_job_gives_a_join_error() {
     let rt = support::runtime(1);
     rt.block_on(async {
-        let error = corio::spawn_blocking(|| panic!("blocking boom")).await.unwrap_err();
+        let error = corio::spawn_blocking(|| panic!("blocking boom"))
+            .await
+            .unwrap_err();
         assert!(error.is_panic());
         assert_eq!(corio::spawn_blocking(|| 1).await.unwrap(), 1);
     });

@@ -63,7 +63,10 @@ fn head_of_line_round() {
         }
     });
     let (home, blocking_thread) = blocking_rx.recv_timeout(HANG_GUARD).unwrap();
-    assert_eq!(home, blocking_thread, "the blocker blocks the worker that owns the socket");
+    assert_eq!(
+        home, blocking_thread,
+        "the blocker blocks the worker that owns the socket"
+    );
 
     // A timer while the worker is blocked.
     let (slept_tx, slept_rx) = std::sync::mpsc::channel();
@@ -81,13 +84,22 @@ fn head_of_line_round() {
     let mut reply = [0u8; 4];
     client.read_exact(&mut reply).unwrap();
     assert_eq!(&reply, b"ping");
-    assert!(!blocker_done.load(Ordering::SeqCst), "the echo was served while the worker was blocked");
+    assert!(
+        !blocker_done.load(Ordering::SeqCst),
+        "the echo was served while the worker was blocked"
+    );
 
     let blocker_finished_when_sleep_fired = slept_rx.recv_timeout(HANG_GUARD).unwrap();
-    assert!(!blocker_finished_when_sleep_fired, "the sleep fired while the worker was blocked");
+    assert!(
+        !blocker_finished_when_sleep_fired,
+        "the sleep fired while the worker was blocked"
+    );
 
     let echo_thread = rt.block_on(async move { blocker.await.unwrap().await.unwrap() });
-    assert_ne!(echo_thread, home, "another worker served the blocked worker's socket");
+    assert_ne!(
+        echo_thread, home,
+        "another worker served the blocked worker's socket"
+    );
 }
 
 #[test]
@@ -156,7 +168,10 @@ fn many_tasks_can_wait_for_readiness_on_one_socket() {
         let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
         sender.send_to(b"x", addr).unwrap();
         for handle in handles {
-            corio::time::timeout(HANG_GUARD, handle).await.expect("every waiter is woken").unwrap();
+            corio::time::timeout(HANG_GUARD, handle)
+                .await
+                .expect("every waiter is woken")
+                .unwrap();
         }
     });
 }
@@ -166,7 +181,14 @@ fn into_inner_deregisters_and_returns_the_socket() {
     let rt = runtime(2);
     rt.block_on(async {
         let socket = Async::new(UdpSocket::bind("127.0.0.1:0").unwrap()).unwrap();
-        let registered = || corio::Handle::current().metrics().workers.iter().map(|w| w.registered_sources).sum::<usize>();
+        let registered = || {
+            corio::Handle::current()
+                .metrics()
+                .workers
+                .iter()
+                .map(|w| w.registered_sources)
+                .sum::<usize>()
+        };
         assert_eq!(registered(), 1);
         let std_socket = socket.into_inner().unwrap();
         assert_eq!(registered(), 0);
@@ -207,7 +229,11 @@ fn tcp_echo_through_async_streams_on_both_sides() {
                 corio::spawn(async move {
                     let mut stream = Async::new(TcpStream::connect(addr).unwrap()).unwrap();
                     for round in 0..100u32 {
-                        let message = [i; 64].iter().enumerate().map(|(k, b)| b ^ (k as u8) ^ (round as u8)).collect::<Vec<_>>();
+                        let message = [i; 64]
+                            .iter()
+                            .enumerate()
+                            .map(|(k, b)| b ^ (k as u8) ^ (round as u8))
+                            .collect::<Vec<_>>();
                         stream.write_all(&message).await.unwrap();
                         let mut reply = vec![0u8; 64];
                         stream.read_exact(&mut reply).await.unwrap();

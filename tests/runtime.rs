@@ -103,7 +103,10 @@ fn a_panicking_task_gives_its_payload_and_the_runtime_goes_on() {
         assert!(!error.is_cancelled());
         assert!(error.to_string().contains("task exploded on purpose"), "{error}");
         let payload = error.into_panic();
-        assert_eq!(*payload.downcast_ref::<&str>().unwrap(), "task exploded on purpose");
+        assert_eq!(
+            *payload.downcast_ref::<&str>().unwrap(),
+            "task exploded on purpose"
+        );
         assert_eq!(healthy.await.unwrap(), 7);
         // The runtime still runs new work after the panic.
         assert_eq!(corio::spawn(async { 8 }).await.unwrap(), 8);
@@ -142,10 +145,17 @@ fn handle_current_works_in_block_on_tasks_and_blocking_jobs() {
     let rt = runtime(2);
     rt.block_on(async {
         assert!(corio::Handle::try_current().is_ok());
-        assert!(corio::spawn(async { corio::Handle::try_current().is_ok() }).await.unwrap());
-        assert!(corio::spawn_blocking(|| corio::Handle::try_current().is_ok()).await.unwrap());
+        assert!(corio::spawn(async { corio::Handle::try_current().is_ok() })
+            .await
+            .unwrap());
+        assert!(corio::spawn_blocking(|| corio::Handle::try_current().is_ok())
+            .await
+            .unwrap());
     });
-    assert!(corio::Handle::try_current().is_err(), "block_on leaves the context behind");
+    assert!(
+        corio::Handle::try_current().is_err(),
+        "block_on leaves the context behind"
+    );
 }
 
 #[test]
@@ -153,7 +163,9 @@ fn block_on_on_a_worker_thread_panics_instead_of_deadlocking() {
     let rt = runtime(2);
     let handle = rt.handle().clone();
     let error = rt.block_on(async move {
-        corio::spawn(async move { handle.block_on(async { 1 }) }).await.unwrap_err()
+        corio::spawn(async move { handle.block_on(async { 1 }) })
+            .await
+            .unwrap_err()
     });
     assert!(error.is_panic());
     let message = error.to_string();
@@ -165,9 +177,11 @@ fn block_on_on_a_worker_thread_panics_instead_of_deadlocking() {
 fn block_on_inside_spawn_blocking_is_allowed() {
     let rt = runtime(2);
     let value = rt.block_on(async {
-        corio::spawn_blocking(|| corio::Handle::current().block_on(async { corio::spawn(async { 3 }).await.unwrap() }))
-            .await
-            .unwrap()
+        corio::spawn_blocking(|| {
+            corio::Handle::current().block_on(async { corio::spawn(async { 3 }).await.unwrap() })
+        })
+        .await
+        .unwrap()
     });
     assert_eq!(value, 3);
 }
@@ -211,7 +225,9 @@ fn runtime_threads_run_the_start_and_stop_hooks_and_carry_the_name() {
         .build()
         .unwrap();
     let name = rt.block_on(async {
-        corio::spawn(async { std::thread::current().name().map(String::from) }).await.unwrap()
+        corio::spawn(async { std::thread::current().name().map(String::from) })
+            .await
+            .unwrap()
     });
     assert_eq!(name.as_deref(), Some("hooked-worker"));
     drop(rt);
@@ -230,7 +246,11 @@ fn invalid_worker_threads_env_is_a_clear_error() {
         return;
     }
     let status = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["invalid_worker_threads_env_is_a_clear_error", "--exact", "--nocapture"])
+        .args([
+            "invalid_worker_threads_env_is_a_clear_error",
+            "--exact",
+            "--nocapture",
+        ])
         .env("CORIO_ENV_CHILD", "1")
         .env("CORIO_WORKER_THREADS", "many")
         .status()
@@ -246,7 +266,11 @@ fn worker_threads_env_sets_the_default_count() {
         return;
     }
     let status = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["worker_threads_env_sets_the_default_count", "--exact", "--nocapture"])
+        .args([
+            "worker_threads_env_sets_the_default_count",
+            "--exact",
+            "--nocapture",
+        ])
         .env("CORIO_ENV_CHILD", "1")
         .env("CORIO_WORKER_THREADS", "3")
         .status()
@@ -302,7 +326,11 @@ fn yield_now_lets_other_tasks_on_the_same_worker_run() {
         .unwrap()
     });
     assert_eq!(observed.0, 1);
-    assert!(observed.1 >= 1 && observed.1 < 10_000, "progress after {} yields", observed.1);
+    assert!(
+        observed.1 >= 1 && observed.1 < 10_000,
+        "progress after {} yields",
+        observed.1
+    );
 }
 
 #[test]

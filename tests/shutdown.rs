@@ -75,5 +75,7 @@ fn dropping_a_runtime_with_pending_tasks_and_open_sockets_cleans_up_everything()
     drop(listener);
     drop(senders);
     assert_eq!(open_fds(), fds_before, "no file descriptor leaked");
-    support::eventually("the runtime's threads are gone", || thread_count() == threads_before);
+    support::eventually("the runtime's threads are gone", || {
+        thread_count() == threads_before
+    });
 }

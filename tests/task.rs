@@ -30,7 +30,11 @@ fn abort_of_a_task_sleeping_on_a_timer_cancels_it_and_drops_its_future() {
             let error = sleeper.await.unwrap_err();
             assert!(error.is_cancelled(), "{error}");
             assert!(!error.is_panic());
-            assert_eq!(drops.dropped(), 1, "the future is dropped when the handle reports it");
+            assert_eq!(
+                drops.dropped(),
+                1,
+                "the future is dropped when the handle reports it"
+            );
         }
     });
     // And its timer is gone.
@@ -57,12 +61,22 @@ fn abort_of_a_task_pending_on_io_cancels_it_and_drops_its_future() {
                 stream.read(&mut buf).await
             });
             started_rx.await.unwrap();
-            let sources_before: usize = corio::Handle::current().metrics().workers.iter().map(|w| w.registered_sources).sum();
+            let sources_before: usize = corio::Handle::current()
+                .metrics()
+                .workers
+                .iter()
+                .map(|w| w.registered_sources)
+                .sum();
             assert_eq!(sources_before, 1);
             reader.abort();
             assert!(reader.await.unwrap_err().is_cancelled());
             assert_eq!(drops.dropped(), 1);
-            let sources_after: usize = corio::Handle::current().metrics().workers.iter().map(|w| w.registered_sources).sum();
+            let sources_after: usize = corio::Handle::current()
+                .metrics()
+                .workers
+                .iter()
+                .map(|w| w.registered_sources)
+                .sum();
             assert_eq!(sources_after, 0, "the cancelled reader's socket left its reactor");
         }
     });
@@ -83,7 +97,9 @@ fn abort_handle_works_after_the_join_handle_is_dropped() {
     drop(handle);
     abort.abort();
     let drops_clone = drops.clone();
-    support::eventually("the aborted task's future is dropped", move || drops_clone.dropped() == 1);
+    support::eventually("the aborted task's future is dropped", move || {
+        drops_clone.dropped() == 1
+    });
     assert!(abort.is_finished());
 }
 
@@ -149,7 +165,11 @@ fn stealing_lets_two_tasks_from_one_worker_run_at_once() {
 
 #[test]
 fn blocking_task_aborted_before_it_starts_is_cancelled() {
-    let rt = corio::runtime::Builder::new().worker_threads(1).max_blocking_threads(1).build().unwrap();
+    let rt = corio::runtime::Builder::new()
+        .worker_threads(1)
+        .max_blocking_threads(1)
+        .build()
+        .unwrap();
     rt.block_on(async {
         let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
         let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
@@ -180,7 +200,9 @@ fn join_error_display_and_io_conversion() {
         let io: std::io::Error = error.into();
         assert_eq!(io.kind(), std::io::ErrorKind::Interrupted);
         let value = std::hint::black_box(42);
-        let panicked = corio::spawn(async move { panic!("value {value}") }).await.unwrap_err();
+        let panicked = corio::spawn(async move { panic!("value {value}") })
+            .await
+            .unwrap_err();
         assert!(panicked.to_string().contains("value 42"), "{panicked}");
         let payload = panicked.try_into_panic().unwrap();
         assert_eq!(support::panic_message(&*payload), "value 42");

@@ -102,11 +102,16 @@ fn reschedule_extends_the_deadline() {
 fn reschedule_shortens_the_deadline_of_a_pending_timeout() {
     let rt = runtime(2);
     rt.block_on(async {
-        let mut waiter = std::pin::pin!(time::timeout(Duration::from_secs(3600), std::future::pending::<()>()));
+        let mut waiter = std::pin::pin!(time::timeout(
+            Duration::from_secs(3600),
+            std::future::pending::<()>()
+        ));
         // Poll once so that the hour-long timer is registered, then shorten it.
         assert!(futures::poll!(waiter.as_mut()).is_pending());
         let start = Instant::now();
-        waiter.as_mut().reschedule(Instant::now() + Duration::from_millis(10));
+        waiter
+            .as_mut()
+            .reschedule(Instant::now() + Duration::from_millis(10));
         assert!(waiter.await.is_err());
         assert!(start.elapsed() >= Duration::from_millis(10));
     });
@@ -131,7 +136,9 @@ fn sleep_reset_wakes_a_task_already_waiting() {
 fn dropping_a_sleep_cancels_its_timer() {
     let rt = runtime(2);
     rt.block_on(async {
-        let mut sleeps: Vec<_> = (0..1000).map(|i| Box::pin(time::sleep(Duration::from_secs(60 + i)))).collect();
+        let mut sleeps: Vec<_> = (0..1000)
+            .map(|i| Box::pin(time::sleep(Duration::from_secs(60 + i))))
+            .collect();
         for sleep in &mut sleeps {
             assert!(futures::poll!(sleep.as_mut()).is_pending());
         }
@@ -245,7 +252,9 @@ fn timers_fire_while_every_worker_is_blocked() {
     if checked_by < deadline {
         assert_eq!(pending, 1);
     }
-    support::eventually("the timer fires while both workers are blocked", || rt.metrics().pending_timers == 0);
+    support::eventually("the timer fires while both workers are blocked", || {
+        rt.metrics().pending_timers == 0
+    });
     drop(release_tx);
     rt.block_on(async move {
         for blocker in blockers {

@@ -58,7 +58,11 @@ fn notified_and_spurious_wakeups_are_told_apart() {
         let notified = notifier.join().unwrap();
 
         let notified = notified.expect("with nobody searching and a sleeper left, someone is woken");
-        assert_eq!(notified == 0, zero_was_notified, "worker 0 knows whether the notification was for it");
+        assert_eq!(
+            notified == 0,
+            zero_was_notified,
+            "worker 0 knows whether the notification was for it"
+        );
         assert!(!idle.all_parked());
     });
 }

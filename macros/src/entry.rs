@@ -199,12 +199,7 @@ pub(crate) fn parse_config(kind: Kind, args: TokenStream) -> syn::Result<Config>
 
 /// Applies one argument; `seen` holds the names already given (even invalid
 /// ones), so a repeated name is reported as a duplicate.
-fn apply_arg(
-    kind: Kind,
-    config: &mut Config,
-    seen: &mut Vec<String>,
-    meta: Meta,
-) -> syn::Result<()> {
+fn apply_arg(kind: Kind, config: &mut Config, seen: &mut Vec<String>, meta: Meta) -> syn::Result<()> {
     let path = meta.path().clone();
     if !path.is_ident("worker_threads") {
         let name = path
@@ -253,8 +248,7 @@ fn apply_arg(
 }
 
 fn parse_worker_threads(value: &Expr) -> syn::Result<usize> {
-    const EXPECTED: &str =
-        "`worker_threads` must be a positive integer literal, e.g. `worker_threads = 4`";
+    const EXPECTED: &str = "`worker_threads` must be a positive integer literal, e.g. `worker_threads = 4`";
 
     let lit = match value {
         Expr::Lit(ExprLit { lit, attrs }) if attrs.is_empty() => lit,
@@ -367,9 +361,7 @@ pub(crate) fn expand_fn(kind: Kind, func: ItemFn, config: &Config) -> TokenStrea
         // which is not allowed in a `dyn Future<Output = ...>` position.
         let output = match &sig.output {
             ReturnType::Default => Some(quote! { () }),
-            ReturnType::Type(_, ty) if !mentions_impl(ty.to_token_stream()) => {
-                Some(ty.to_token_stream())
-            }
+            ReturnType::Type(_, ty) if !mentions_impl(ty.to_token_stream()) => Some(ty.to_token_stream()),
             ReturnType::Type(..) => None,
         };
         if let Some(output) = output {

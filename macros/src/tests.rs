@@ -106,10 +106,7 @@ fn main_default_expands_without_worker_threads() {
         text.contains("\"corio::main: failed to build the runtime\""),
         "{text}"
     );
-    assert!(
-        text.contains("println ! (\"hi\")"),
-        "user body kept: {text}"
-    );
+    assert!(text.contains("println ! (\"hi\")"), "user body kept: {text}");
     // Only the test flavour type-erases the future.
     assert!(!text.contains("pin !"), "{text}");
 }
@@ -142,10 +139,7 @@ fn worker_threads_accepts_trailing_comma_usize_suffix_and_parens() {
         let config = parse_config(Kind::Main, args.clone()).expect("valid");
         assert_eq!(config.worker_threads(), Some(2), "{args}");
     }
-    assert_eq!(
-        parse_config(Kind::Test, quote!()).unwrap().worker_threads(),
-        None
-    );
+    assert_eq!(parse_config(Kind::Test, quote!()).unwrap().worker_threads(), None);
 }
 
 #[test]
@@ -193,9 +187,7 @@ fn inner_attributes_move_to_the_generated_fn_body() {
     );
     assert!(errors(&out).is_empty(), "{out}");
     let text = out.to_string();
-    let inner = text
-        .find("# ! [allow (unused)]")
-        .expect("inner attribute kept");
+    let inner = text.find("# ! [allow (unused)]").expect("inner attribute kept");
     let body = text.find("let body").unwrap();
     assert!(inner < body, "{text}");
 }
@@ -462,10 +454,7 @@ fn test_with_extra_test_attribute_is_rejected() {
         let out = expand_test(quote!(), quote!(#attr async fn t() {}));
         assert_single_error(&out, "already adds `#[test]`");
         // The fallback expansion carries exactly one test attribute.
-        assert_eq!(
-            attr_paths(&expanded_fn(&out)),
-            ["::core::prelude::v1::test"]
-        );
+        assert_eq!(attr_paths(&expanded_fn(&out)), ["::core::prelude::v1::test"]);
     }
 }
 

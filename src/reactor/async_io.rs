@@ -13,10 +13,9 @@ use std::task::{Context, Poll};
 
 use futures_io::{AsyncRead, AsyncWrite};
 
-use super::{Direction, ReadyEvent, Reactor, Source};
-use crate::loom::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use super::{Direction, Reactor, Source};
 use crate::task::coop;
+use std::sync::Arc;
 
 /// An I/O object registered with a corio reactor.
 ///
@@ -55,9 +54,6 @@ use crate::task::coop;
 pub struct Async<T: AsFd> {
     source: Arc<Source>,
     reactor: Arc<Reactor>,
-    /// The last readiness tick that `readable()`/`writable()` reported, plus one (0: none), so
-    /// that stale readiness is verified instead of spinning (see `poll_ready_checked`).
-    reported: [AtomicUsize; 2],
     io: Option<T>,
 }
 
@@ -70,37 +66,45 @@ impl<T: AsFd> Async<T> {
     pub fn new(io: T) -> io::Result<Async<T>> {
         set_nonblocking(io.as_fd())?;
         let reactor = crate::runtime::context::reactor_for_new_source().ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::Other,
+            io::Error::other(
                 "`Async::new` called outside a corio runtime; create I/O objects inside a task or `block_on`",
             )
         })?;
         let source = reactor.register(io.as_fd())?;
-        Ok(Async { source, reactor, reported: [AtomicUsize::new(0), AtomicUsize::new(0)], io: Some(io) })
+        Ok(Async { source, reactor, io: Some(io) })
     }
 
     /// A reference to the inner I/O object.
     pub fn get_ref(&self) -> &T {
-        self.io.as_ref().expect("the I/O object is only taken by `into_inner`")
+        self.io
+            .as_ref()
+            .expect("the I/O object is only taken by `into_inner`")
     }
 
     /// A mutable reference to the inner I/O object.
     pub fn get_mut(&mut self) -> &mut T {
-        self.io.as_mut().expect("the I/O object is only taken by `into_inner`")
+        self.io
+            .as_mut()
+            .expect("the I/O object is only taken by `into_inner`")
     }
 
     /// Deregisters the I/O object and returns it (still in non-blocking mode).
     pub fn into_inner(mut self) -> io::Result<T> {
-        let io = self.io.take().expect("the I/O object is only taken by `into_inner`");
+        let io = self
+            .io
+            .take()
+            .expect("the I/O object is only taken by `into_inner`");
         self.reactor.deregister(io.as_fd(), &self.source)?;
         Ok(io)
     }
 
-    /// Waits until the I/O object is readable.
+    /// Waits until the I/O object is readable: level-triggered, like asyncio's `add_reader`.
     ///
-    /// Readiness is edge-triggered underneath; when the same readiness would be reported twice
-    /// in a row, corio asks the kernel once more (`poll(2)` with a zero timeout) instead of
-    /// letting a caller that drained the descriptor by itself spin.
+    /// Readiness is edge-triggered underneath, and corio cannot see what the caller's own system
+    /// calls consumed; so when readiness is recorded, `readable()` confirms it with the kernel
+    /// (`poll(2)`, zero timeout) before answering, and waits for the next event if it is gone. A
+    /// caller that drained the descriptor therefore never spins. `read_with` and the
+    /// `AsyncRead` path skip this check: they learn from `WouldBlock` directly.
     pub async fn readable(&self) -> io::Result<()> {
         self.ready(Direction::Read).await
     }
@@ -144,7 +148,10 @@ impl<T: AsFd> Async<T> {
     /// Like [`Async::read_with`], with mutable access to the I/O object.
     pub async fn read_with_mut<R>(&mut self, mut op: impl FnMut(&mut T) -> io::Result<R>) -> io::Result<R> {
         let source = self.source.clone();
-        let io = self.io.as_mut().expect("the I/O object is only taken by `into_inner`");
+        let io = self
+            .io
+            .as_mut()
+            .expect("the I/O object is only taken by `into_inner`");
         std::future::poll_fn(|cx| poll_io(&source, Direction::Read, cx, || op(io))).await
     }
 
@@ -157,25 +164,35 @@ impl<T: AsFd> Async<T> {
     /// Like [`Async::write_with`], with mutable access to the I/O object.
     pub async fn write_with_mut<R>(&mut self, mut op: impl FnMut(&mut T) -> io::Result<R>) -> io::Result<R> {
         let source = self.source.clone();
-        let io = self.io.as_mut().expect("the I/O object is only taken by `into_inner`");
+        let io = self
+            .io
+            .as_mut()
+            .expect("the I/O object is only taken by `into_inner`");
         std::future::poll_fn(|cx| poll_io(&source, Direction::Write, cx, || op(io))).await
     }
 
-    async fn io_with<R>(&self, direction: Direction, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+    async fn io_with<R>(
+        &self,
+        direction: Direction,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
         let io = self.get_ref();
         std::future::poll_fn(|cx| poll_io(&self.source, direction, cx, || op(io))).await
     }
 
     fn ready(&self, direction: Direction) -> impl Future<Output = io::Result<()>> + '_ {
-        let mut guard = SlotGuard { source: &self.source, direction, slot: None };
+        let mut guard = SlotGuard {
+            source: &self.source,
+            direction,
+            slot: None,
+        };
         std::future::poll_fn(move |cx| {
             let slot = &mut guard.slot;
             self.poll_ready_checked(direction, cx, slot)
         })
     }
 
-    /// Readiness for `readable()`/`writable()`: reports each readiness tick once; a second
-    /// request for the same tick is checked against the kernel's level state.
+    /// Readiness for `readable()`/`writable()`, confirmed with the kernel's level state.
     fn poll_ready_checked(
         &self,
         direction: Direction,
@@ -183,30 +200,15 @@ impl<T: AsFd> Async<T> {
         slot: &mut Option<usize>,
     ) -> Poll<io::Result<()>> {
         std::task::ready!(coop::poll_proceed(cx));
-        let reported = &self.reported[direction as usize];
         loop {
-            let event = match slot_or_primary(&self.source, direction, cx, slot) {
-                Poll::Ready(event) => event,
-                Poll::Pending => return Poll::Pending,
-            };
-            let marker = event.tick().wrapping_add(1);
-            if reported.load(Ordering::Relaxed) != marker || level_ready(self.get_ref().as_fd(), direction)? {
-                reported.store(marker, Ordering::Relaxed);
+            let event = std::task::ready!(self.source.poll_ready_slot(direction, slot, cx));
+            if level_ready(self.get_ref().as_fd(), direction)? {
                 return Poll::Ready(Ok(()));
             }
-            // The readiness we hold was already reported and the kernel says it is gone.
+            // Stale: the readiness was consumed by I/O we did not see.
             self.source.clear_ready(direction, event);
         }
     }
-}
-
-fn slot_or_primary(
-    source: &Source,
-    direction: Direction,
-    cx: &mut Context<'_>,
-    slot: &mut Option<usize>,
-) -> Poll<ReadyEvent> {
-    source.poll_ready_slot(direction, slot, cx)
 }
 
 /// Releases a `readable()`/`writable()` waiter slot when the future completes or is dropped.
@@ -263,7 +265,11 @@ fn level_ready(fd: BorrowedFd<'_>, direction: Direction) -> io::Result<bool> {
         Direction::Read => libc::POLLIN | libc::POLLPRI | libc::POLLRDHUP,
         Direction::Write => libc::POLLOUT,
     };
-    let mut pollfd = libc::pollfd { fd: fd.as_raw_fd(), events, revents: 0 };
+    let mut pollfd = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events,
+        revents: 0,
+    };
     loop {
         // SAFETY: `pollfd` is a valid, initialised array of one element for the whole call.
         let n = unsafe { libc::poll(&mut pollfd, 1, 0) };
@@ -302,7 +308,10 @@ impl<T: AsFd + fmt::Debug> fmt::Debug for Async<T> {
 impl<T: AsFd + Read + Unpin> AsyncRead for Async<T> {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        let io = this.io.as_mut().expect("the I/O object is only taken by `into_inner`");
+        let io = this
+            .io
+            .as_mut()
+            .expect("the I/O object is only taken by `into_inner`");
         poll_io(&this.source, Direction::Read, cx, || io.read(buf))
     }
 
@@ -312,7 +321,10 @@ impl<T: AsFd + Read + Unpin> AsyncRead for Async<T> {
         bufs: &mut [IoSliceMut<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        let io = this.io.as_mut().expect("the I/O object is only taken by `into_inner`");
+        let io = this
+            .io
+            .as_mut()
+            .expect("the I/O object is only taken by `into_inner`");
         poll_io(&this.source, Direction::Read, cx, || io.read_vectored(bufs))
     }
 }
@@ -331,7 +343,10 @@ where
 impl<T: AsFd + Write + Unpin> AsyncWrite for Async<T> {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        let io = this.io.as_mut().expect("the I/O object is only taken by `into_inner`");
+        let io = this
+            .io
+            .as_mut()
+            .expect("the I/O object is only taken by `into_inner`");
         poll_io(&this.source, Direction::Write, cx, || io.write(buf))
     }
 
@@ -341,13 +356,19 @@ impl<T: AsFd + Write + Unpin> AsyncWrite for Async<T> {
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        let io = this.io.as_mut().expect("the I/O object is only taken by `into_inner`");
+        let io = this
+            .io
+            .as_mut()
+            .expect("the I/O object is only taken by `into_inner`");
         poll_io(&this.source, Direction::Write, cx, || io.write_vectored(bufs))
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        let io = this.io.as_mut().expect("the I/O object is only taken by `into_inner`");
+        let io = this
+            .io
+            .as_mut()
+            .expect("the I/O object is only taken by `into_inner`");
         poll_io(&this.source, Direction::Write, cx, || io.flush())
     }
 

@@ -39,11 +39,12 @@ use slab::Slab;
 use crate::loom::{lock, AtomicUsize, Mutex, Ordering};
 use std::sync::Arc;
 
-pub use source::{Direction, ReadyEvent, Source};
+pub use source::{Direction, Source};
 
 /// The event key of a watched peer's epoll descriptor; never a slab key (a slab would need
-/// `usize::MAX` entries to hand it out).
-pub(crate) const PEER_KEY: usize = usize::MAX;
+/// that many entries to hand it out). Not `usize::MAX`: `polling` reserves that key for its own
+/// notifications and refuses it.
+pub(crate) const PEER_KEY: usize = usize::MAX - 1;
 
 /// One worker's reactor.
 pub(crate) struct Reactor {
@@ -74,7 +75,10 @@ impl Reactor {
         // SAFETY: `add` requires that the descriptor is deleted from the poller before it is
         // closed. `Async<T>` owns the descriptor and calls `deregister` in its `Drop` before it
         // drops the I/O object, and `into_inner` deregisters before giving the object back.
-        let added = unsafe { self.poller.add_with_mode(fd.as_raw_fd(), Event::all(source.key), PollMode::Edge) };
+        let added = unsafe {
+            self.poller
+                .add_with_mode(fd.as_raw_fd(), Event::all(source.key), PollMode::Edge)
+        };
         match added {
             Ok(()) => {
                 self.registered.fetch_add(1, Ordering::Relaxed);
@@ -119,12 +123,19 @@ impl Reactor {
         // SAFETY: `add` requires deleting the descriptor before it closes. Both reactors belong to
         // the same runtime; each worker calls `remove_peer` for its watched peer before it exits,
         // and reactors are only dropped after every worker exited.
-        unsafe { self.poller.add_with_mode(peer.poller.as_raw_fd(), Event::readable(PEER_KEY), PollMode::Oneshot) }
+        unsafe {
+            self.poller.add_with_mode(
+                peer.poller.as_raw_fd(),
+                Event::readable(PEER_KEY),
+                PollMode::Oneshot,
+            )
+        }
     }
 
     /// Re-arms the oneshot watch of `peer` added by `add_peer`.
     pub(crate) fn rearm_peer(&self, peer: &Reactor) -> io::Result<()> {
-        self.poller.modify_with_mode(&peer.poller, Event::readable(PEER_KEY), PollMode::Oneshot)
+        self.poller
+            .modify_with_mode(&peer.poller, Event::readable(PEER_KEY), PollMode::Oneshot)
     }
 
     /// Stops watching `peer`.

@@ -42,13 +42,6 @@ pub struct ReadyEvent {
     tick: usize,
 }
 
-impl ReadyEvent {
-    /// The readiness tick this event was observed at.
-    pub fn tick(&self) -> usize {
-        self.tick
-    }
-}
-
 #[derive(Default)]
 struct Waiters {
     /// The waker of `poll_read`/`poll_write` style callers (one owner per direction).
@@ -79,7 +72,8 @@ impl Source {
     /// Called by the reactor for an event: publish readiness, then hand back the wakers of every
     /// direction that became ready.
     pub fn set_ready(&self, readable: bool, writable: bool, wakers: &mut Vec<Waker>) {
-        let bits = (readable as usize) * Direction::Read.bit() | (writable as usize) * Direction::Write.bit();
+        let bits = (usize::from(readable) * Direction::Read.bit())
+            | (usize::from(writable) * Direction::Write.bit());
         if bits == 0 {
             return;
         }
@@ -119,7 +113,9 @@ impl Source {
 
     fn ready_now(&self, direction: Direction) -> Option<ReadyEvent> {
         let current = self.readiness.load(Ordering::Acquire);
-        (current & direction.bit() != 0).then_some(ReadyEvent { tick: current >> TICK_SHIFT })
+        (current & direction.bit() != 0).then_some(ReadyEvent {
+            tick: current >> TICK_SHIFT,
+        })
     }
 
     /// Poll for readiness in `direction`, parking `cx`'s waker in the direction's primary slot.

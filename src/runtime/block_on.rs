@@ -48,7 +48,10 @@ pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
     let parker = Parker::new();
     let waker = Waker::from(StdArc::new(ThreadWaker(parker.unparker().clone())));
     let shared = handle.shared();
-    let _waiter = WaiterGuard { handle, key: shared.add_block_on_waiter(waker.clone()) };
+    let _waiter = WaiterGuard {
+        handle,
+        key: shared.add_block_on_waiter(waker.clone()),
+    };
     let mut cx = Context::from_waker(&waker);
     let mut future = pin!(future);
     loop {

@@ -12,10 +12,10 @@ use std::ptr;
 
 use super::scheduler::{Shared, WorkerLocal};
 use super::Handle;
-use std::sync::Arc;
 use crate::reactor::Reactor;
 use crate::task::coop::BUDGET;
 use crate::task::meta::TaskMeta;
+use std::sync::Arc;
 
 /// Budget value meaning "not inside a task poll: unlimited".
 const UNLIMITED: u16 = u16::MAX;
@@ -129,11 +129,6 @@ impl Drop for TaskGuard {
             cx.budget.set(self.previous_budget);
         });
     }
-}
-
-/// Whether a task is being polled on this thread right now (its wakes are "by a task").
-pub(crate) fn in_task() -> bool {
-    CONTEXT.try_with(|cx| !cx.task.get().is_null()).unwrap_or(false)
 }
 
 /// Runs `f` with the task being polled on this thread.

@@ -6,8 +6,8 @@ use std::panic::Location;
 use super::context;
 use super::metrics::RuntimeMetrics;
 use super::scheduler::Shared;
-use std::sync::Arc;
 use crate::task::JoinHandle;
+use std::sync::Arc;
 
 /// A cheap, cloneable reference to a runtime (asyncio's `get_running_loop()`), usable from any
 /// thread: spawn onto the runtime from outside it, or `block_on` it from a plain thread
@@ -95,7 +95,10 @@ impl Handle {
 
     /// Enters the runtime on this thread until the guard drops.
     pub fn enter(&self) -> EnterGuard<'_> {
-        EnterGuard { _guard: context::enter_runtime(self.clone()), _handle: PhantomData }
+        EnterGuard {
+            _guard: context::enter_runtime(self.clone()),
+            _handle: PhantomData,
+        }
     }
 
     /// A snapshot of the runtime's counters.
@@ -106,7 +109,9 @@ impl Handle {
 
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Handle").field("workers", &self.shared.remotes.len()).finish_non_exhaustive()
+        f.debug_struct("Handle")
+            .field("workers", &self.shared.remotes.len())
+            .finish_non_exhaustive()
     }
 }
 

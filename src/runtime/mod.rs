@@ -24,10 +24,10 @@ pub use metrics::{RuntimeMetrics, WorkerMetrics};
 
 use self::config::Config;
 use self::scheduler::Shared;
-use crate::loom::{lock};
-use std::sync::Arc;
+use crate::loom::lock;
 use crate::reactor::Reactor;
 use crate::task::JoinHandle;
+use std::sync::Arc;
 
 /// What a panic in a spawned task does to the runtime (asyncio's exception handler).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -209,7 +209,10 @@ impl Drop for Runtime {
 }
 
 /// Spawns a runtime thread with the configured name, stack size and start/stop hooks.
-fn runtime_thread(config: &Config, body: impl FnOnce() + Send + 'static) -> io::Result<thread::JoinHandle<()>> {
+fn runtime_thread(
+    config: &Config,
+    body: impl FnOnce() + Send + 'static,
+) -> io::Result<thread::JoinHandle<()>> {
     let mut builder = thread::Builder::new().name((config.thread_name)());
     if let Some(size) = config.thread_stack_size {
         builder = builder.stack_size(size);

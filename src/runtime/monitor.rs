@@ -28,7 +28,9 @@ pub(crate) struct MonitorState {
 
 impl MonitorState {
     pub(crate) fn new() -> MonitorState {
-        MonitorState { sleeping: AtomicBool::new(false) }
+        MonitorState {
+            sleeping: AtomicBool::new(false),
+        }
     }
 }
 
@@ -47,6 +49,7 @@ pub(crate) fn run(shared: Arc<Shared>) {
     let period = shared.config.stall_threshold;
     let workers = shared.remotes.len();
     let mut last_polls = vec![0u64; workers];
+    let mut assisted = vec![false; workers];
     let mut wakers = Vec::new();
     while !shared.is_shutdown() {
         if shared.idle.all_parked() {
@@ -68,13 +71,21 @@ pub(crate) fn run(shared: Arc<Shared>) {
 
         for (index, remote) in shared.remotes.iter().enumerate() {
             let polls = remote.status.polls.load(Ordering::Relaxed);
-            let in_poll = polls % 2 == 1;
-            let stuck = in_poll && polls == last_polls[index];
+            let stuck = polls % 2 == 1 && polls == last_polls[index];
             last_polls[index] = polls;
-            let was_stuck = remote.status.stuck.swap(stuck, Ordering::Relaxed);
-            if stuck && !was_stuck {
+            remote.status.stuck.store(stuck, Ordering::Relaxed);
+            if !stuck {
+                assisted[index] = false;
+                continue;
+            }
+            // Send one helper per stuck episode (it will watch the stuck worker's reactor when
+            // it parks), and another whenever tasks wait in the stuck worker's queue. Retried
+            // every period: at the moment of detection every other worker may still be awake,
+            // about to park, and then nobody else would ever wake it.
+            if !assisted[index] || !remote.stealer.is_empty() {
                 if let Some(helper) = shared.idle.take_sleeper() {
                     shared.remotes[helper].reactor.notify();
+                    assisted[index] = true;
                 }
             }
         }

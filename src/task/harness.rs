@@ -59,7 +59,10 @@ impl<F: Future> TaskFuture<F> {
     /// async-task drops the metadata only after the future, so the pointer is valid for the
     /// future's whole life.
     pub(crate) unsafe fn new(future: F, meta: &TaskMeta) -> TaskFuture<F> {
-        TaskFuture { future: Some(future), meta: NonNull::from(meta) }
+        TaskFuture {
+            future: Some(future),
+            meta: NonNull::from(meta),
+        }
     }
 }
 
@@ -81,7 +84,8 @@ impl<F: Future> Future for TaskFuture<F> {
         };
         // Only one thread polls a task at a time, so a relaxed load + store is a correct and
         // cheaper increment than an atomic read-modify-write.
-        meta.polls.store(meta.polls.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+        meta.polls
+            .store(meta.polls.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
         let _entered = context::enter_task(meta);
         match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
             Ok(Poll::Pending) => Poll::Pending,

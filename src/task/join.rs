@@ -43,7 +43,10 @@ impl<T> Unpin for JoinHandle<T> {}
 impl<T> JoinHandle<T> {
     pub(crate) fn new(task: async_task::Task<TaskOutput<T>, TaskMeta>) -> JoinHandle<T> {
         let meta = NonNull::from(task.metadata());
-        JoinHandle { task: Some(task.fallible()), meta }
+        JoinHandle {
+            task: Some(task.fallible()),
+            meta,
+        }
     }
 
     fn meta(&self) -> &TaskMeta {
@@ -73,7 +76,9 @@ impl<T> JoinHandle<T> {
     /// A handle that can abort the task without owning its result.
     pub fn abort_handle(&self) -> AbortHandle {
         let meta = self.meta();
-        AbortHandle { inner: meta.shared.registry.waker(meta).map(|waker| (waker, self.meta)) }
+        AbortHandle {
+            inner: meta.shared.registry.waker(meta).map(|waker| (waker, self.meta)),
+        }
     }
 
     /// Whether the task has finished (completed, panicked or been cancelled).
@@ -102,7 +107,10 @@ impl<T> Future for JoinHandle<T> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         std::task::ready!(coop::poll_proceed(cx));
         let id = self.id();
-        let task = self.task.as_mut().expect("`JoinHandle` polled after it completed");
+        let task = self
+            .task
+            .as_mut()
+            .expect("`JoinHandle` polled after it completed");
         let output = std::task::ready!(Pin::new(task).poll(cx));
         Poll::Ready(match output {
             Some(Ok(value)) => Ok(value),
@@ -163,8 +171,12 @@ impl AbortHandle {
     pub fn is_finished(&self) -> bool {
         match &self.inner {
             // SAFETY: see the `inner` field.
-            Some((_, meta)) => unsafe { meta.as_ref() }.registry_key.load(crate::loom::Ordering::Relaxed)
-                == super::meta::NOT_REGISTERED,
+            Some((_, meta)) => {
+                unsafe { meta.as_ref() }
+                    .registry_key
+                    .load(crate::loom::Ordering::Relaxed)
+                    == super::meta::NOT_REGISTERED
+            }
             None => true,
         }
     }
@@ -192,11 +204,17 @@ enum Repr {
 
 impl JoinError {
     fn cancelled(id: Id) -> JoinError {
-        JoinError { id, repr: Repr::Cancelled }
+        JoinError {
+            id,
+            repr: Repr::Cancelled,
+        }
     }
 
     fn panic(id: Id, payload: Box<dyn Any + Send + 'static>) -> JoinError {
-        JoinError { id, repr: Repr::Panic(Mutex::new(payload)) }
+        JoinError {
+            id,
+            repr: Repr::Panic(Mutex::new(payload)),
+        }
     }
 
     /// Whether the task was cancelled (aborted, or dropped at runtime shutdown).
@@ -276,7 +294,11 @@ impl std::error::Error for JoinError {}
 
 impl From<JoinError> for io::Error {
     fn from(error: JoinError) -> io::Error {
-        let kind = if error.is_cancelled() { io::ErrorKind::Interrupted } else { io::ErrorKind::Other };
+        let kind = if error.is_cancelled() {
+            io::ErrorKind::Interrupted
+        } else {
+            io::ErrorKind::Other
+        };
         io::Error::new(kind, error.to_string())
     }
 }

@@ -121,7 +121,9 @@ impl<'a> Builder<'a> {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        handle.shared().spawn(future, self.name.map(Box::from), Location::caller())
+        handle
+            .shared()
+            .spawn(future, self.name.map(Box::from), Location::caller())
     }
 
     /// Runs the blocking closure on the current runtime's blocking pool, named.

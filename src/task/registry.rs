@@ -50,9 +50,17 @@ impl Registry {
         // Four shards per worker, rounded up to a power of two so the shard index is a mask.
         let count = (workers * 4).next_power_of_two();
         let shards = (0..count)
-            .map(|_| CachePadded::new(Mutex::new(Shard { tasks: Slab::new(), closed: false })))
+            .map(|_| {
+                CachePadded::new(Mutex::new(Shard {
+                    tasks: Slab::new(),
+                    closed: false,
+                }))
+            })
             .collect();
-        Registry { shards, closed: AtomicBool::new(false) }
+        Registry {
+            shards,
+            closed: AtomicBool::new(false),
+        }
     }
 
     fn shard(&self, meta: &TaskMeta) -> &Mutex<Shard> {
@@ -67,7 +75,10 @@ impl Registry {
             drop(shard);
             return Err((Closed, waker));
         }
-        let key = shard.tasks.insert(Entry { waker, meta: NonNull::from(meta) });
+        let key = shard.tasks.insert(Entry {
+            waker,
+            meta: NonNull::from(meta),
+        });
         // Relaxed: the key is read by the task's own future drop, which the schedule hand-off
         // (a queue push with release semantics) orders after this store.
         meta.registry_key.store(key, Ordering::Relaxed);

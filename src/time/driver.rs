@@ -75,8 +75,11 @@ impl TimerService {
     /// Registers a timer; returns its entry and, when it became the earliest timer, the worker
     /// holding the timer role (to be notified by the caller).
     pub(crate) fn insert(&self, deadline: Instant, waker: Waker) -> (TimerEntry, Option<usize>) {
-        let tick = self.tick_at_or_after(deadline);
         let mut wheel = lock(&self.wheel);
+        // A deadline the wheel has already passed (another thread advanced it since the caller
+        // checked the clock) fires at the next advance; recording it one tick past `elapsed`
+        // keeps the lock-free "already fired" check in `remove` from trusting it too early.
+        let tick = self.tick_at_or_after(deadline).max(wheel.elapsed() + 1);
         let key = wheel.insert(tick, waker);
         let earlier = tick < self.next_tick.load(Ordering::Relaxed);
         if earlier {
@@ -146,7 +149,8 @@ impl TimerService {
             let mut wheel = lock(&self.wheel);
             wheel.advance(now_tick, wakers);
             self.processed.store(wheel.elapsed(), Ordering::Release);
-            self.next_tick.store(wheel.next_expiration().unwrap_or(NONE), Ordering::SeqCst);
+            self.next_tick
+                .store(wheel.next_expiration().unwrap_or(NONE), Ordering::SeqCst);
         }
         let fired = wakers.len();
         for waker in wakers.drain(..) {
@@ -157,11 +161,15 @@ impl TimerService {
 
     /// Tries to become the worker that sleeps with the timer deadline.
     pub(crate) fn try_take_role(&self, worker: usize) -> bool {
-        self.role.compare_exchange(NO_ROLE, worker + 1, Ordering::SeqCst, Ordering::SeqCst).is_ok()
+        self.role
+            .compare_exchange(NO_ROLE, worker + 1, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
     }
 
     pub(crate) fn release_role(&self, worker: usize) {
-        let _ = self.role.compare_exchange(worker + 1, NO_ROLE, Ordering::SeqCst, Ordering::SeqCst);
+        let _ = self
+            .role
+            .compare_exchange(worker + 1, NO_ROLE, Ordering::SeqCst, Ordering::SeqCst);
     }
 
     pub(crate) fn role_taken(&self) -> bool {

@@ -61,8 +61,15 @@ pub fn interval(period: Duration) -> Interval {
 /// When `period` is zero, or outside a corio runtime.
 #[track_caller]
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
-    assert!(period > Duration::ZERO, "`corio::time::interval` period must be non-zero");
-    Interval { sleep: sleep_until(start), period, missed_tick_behavior: MissedTickBehavior::default() }
+    assert!(
+        period > Duration::ZERO,
+        "`corio::time::interval` period must be non-zero"
+    );
+    Interval {
+        sleep: sleep_until(start),
+        period,
+        missed_tick_behavior: MissedTickBehavior::default(),
+    }
 }
 
 /// A periodic timer, made by [`interval`] or [`interval_at`]. Also a `Stream` of tick instants.
@@ -87,7 +94,8 @@ impl Interval {
         // Up to 5 ms late counts as on time: timer resolution is 1 ms and a busy worker checks
         // timers periodically, so small lateness is not a missed tick.
         let next = if now.saturating_duration_since(scheduled) > Duration::from_millis(5) {
-            self.missed_tick_behavior.next_deadline(scheduled, now, self.period)
+            self.missed_tick_behavior
+                .next_deadline(scheduled, now, self.period)
         } else {
             scheduled + self.period
         };

@@ -38,7 +38,11 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
     let handle = context::current_handle().unwrap_or_else(|| {
         panic!("`corio::time::sleep` called outside a corio runtime; create timers inside `corio::run` or a task")
     });
-    Sleep { deadline, entry: None, handle }
+    Sleep {
+        deadline,
+        entry: None,
+        handle,
+    }
 }
 
 /// `now + duration`, saturating at a far-future instant instead of overflowing.

@@ -34,7 +34,10 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
 /// Runs `future` until `deadline` (asyncio's `asyncio.timeout_at`).
 #[track_caller]
 pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
-    Timeout { future, sleep: sleep_until(deadline) }
+    Timeout {
+        future,
+        sleep: sleep_until(deadline),
+    }
 }
 
 pin_project! {

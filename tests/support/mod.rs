@@ -11,7 +11,10 @@ pub const HANG_GUARD: Duration = Duration::from_secs(30);
 
 /// A runtime with `workers` worker threads.
 pub fn runtime(workers: usize) -> corio::Runtime {
-    corio::runtime::Builder::new().worker_threads(workers).build().expect("runtime builds")
+    corio::runtime::Builder::new()
+        .worker_threads(workers)
+        .build()
+        .expect("runtime builds")
 }
 
 /// Counts how many of the guards it handed out were dropped.
@@ -42,7 +45,9 @@ pub fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send +
     std::thread::spawn(move || {
         let _ = sender.send(f());
     });
-    receiver.recv_timeout(limit).expect("the operation did not finish in time (hang?)")
+    receiver
+        .recv_timeout(limit)
+        .expect("the operation did not finish in time (hang?)")
 }
 
 /// Number of open file descriptors of this process.
@@ -52,7 +57,9 @@ pub fn open_fds() -> usize {
 
 /// Number of threads of this process.
 pub fn thread_count() -> usize {
-    std::fs::read_dir("/proc/self/task").expect("/proc/self/task").count()
+    std::fs::read_dir("/proc/self/task")
+        .expect("/proc/self/task")
+        .count()
 }
 
 /// Names of the threads of this process.
@@ -69,7 +76,10 @@ pub fn thread_names() -> Vec<String> {
 pub fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
     let deadline = std::time::Instant::now() + HANG_GUARD;
     while !condition() {
-        assert!(std::time::Instant::now() < deadline, "timed out waiting for: {what}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for: {what}"
+        );
         std::thread::yield_now();
         std::thread::park_timeout(Duration::from_millis(1));
     }

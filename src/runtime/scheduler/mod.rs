@@ -27,13 +27,13 @@ use super::blocking::BlockingPool;
 use super::config::Config;
 use super::context;
 use crate::loom::{fence, lock, AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering};
-use std::sync::Arc;
 use crate::reactor::Reactor;
 use crate::task::harness::TaskFuture;
 use crate::task::meta::{TaskKind, TaskMeta};
 use crate::task::registry::Registry;
 use crate::task::JoinHandle;
 use crate::time::driver::TimerService;
+use std::sync::Arc;
 
 pub(crate) type Task = Runnable<TaskMeta>;
 
@@ -114,7 +114,12 @@ impl Shared {
         }
     }
 
-    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F, name: Option<Box<str>>, location: &'static Location<'static>) -> JoinHandle<F::Output>
+    pub(crate) fn spawn<F>(
+        self: &Arc<Self>,
+        future: F,
+        name: Option<Box<str>>,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
@@ -129,7 +134,12 @@ impl Shared {
         JoinHandle::new(task)
     }
 
-    pub(crate) fn spawn_blocking<F, R>(self: &Arc<Self>, f: F, name: Option<Box<str>>, location: &'static Location<'static>) -> JoinHandle<R>
+    pub(crate) fn spawn_blocking<F, R>(
+        self: &Arc<Self>,
+        f: F,
+        name: Option<Box<str>>,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,

@@ -19,13 +19,14 @@ use std::cell::Cell;
 use std::time::{Duration, Instant};
 
 use crossbeam_deque::{Steal, Worker as LocalQueue};
+use crossbeam_utils::Backoff;
 use polling::Events;
 
 use super::{Remote, Shared, Task};
-use crate::loom::{Ordering};
-use std::sync::Arc;
+use crate::loom::Ordering;
 use crate::reactor::Reactor;
 use crate::runtime::context;
+use std::sync::Arc;
 
 /// Polls in a row from the LIFO slot before the local queue gets a turn: 3, as tokio settled on
 /// after measuring message-passing benchmarks against fairness.
@@ -38,6 +39,9 @@ pub(crate) struct WorkerLocal {
     pub(crate) shared: Arc<Shared>,
     local: LocalQueue<Task>,
     lifo: Cell<Option<Task>>,
+    /// True while a task runs on this worker, completion included: a wake issued then is a
+    /// message hand-off from one task to another and goes to the LIFO slot.
+    running: Cell<bool>,
 }
 
 impl WorkerLocal {
@@ -47,7 +51,7 @@ impl WorkerLocal {
             drop(task);
             return;
         }
-        if yielded || !context::in_task() {
+        if yielded || !self.running.get() {
             // A yield goes to the back; a wake from the reactor or a timer is not a message
             // hand-off, so it does not jump the queue either.
             self.local.push(task);
@@ -83,7 +87,13 @@ struct LoopState {
 
 /// Runs worker `index` until the runtime shuts down.
 pub(crate) fn run(shared: Arc<Shared>, index: usize, local: LocalQueue<Task>) {
-    let worker = WorkerLocal { index, shared, local, lifo: Cell::new(None) };
+    let worker = WorkerLocal {
+        index,
+        shared,
+        local,
+        lifo: Cell::new(None),
+        running: Cell::new(false),
+    };
     let _context = context::enter_worker(&worker);
     let mut state = LoopState {
         tick: 0,
@@ -127,7 +137,9 @@ impl WorkerLocal {
         // staleness of a sampling period.
         let polls = status.polls.load(Ordering::Relaxed);
         status.polls.store(polls.wrapping_add(1), Ordering::Relaxed);
+        self.running.set(true);
         task.run();
+        self.running.set(false);
         status.polls.store(polls.wrapping_add(2), Ordering::Relaxed);
     }
 
@@ -160,7 +172,10 @@ impl WorkerLocal {
 
     fn steal_half_from(&self, victim: usize) -> Option<Task> {
         loop {
-            match self.shared.remotes[victim].stealer.steal_batch_and_pop(&self.local) {
+            match self.shared.remotes[victim]
+                .stealer
+                .steal_batch_and_pop(&self.local)
+            {
                 Steal::Success(task) => {
                     let steals = &self.remote().status.steals;
                     steals.store(steals.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
@@ -174,22 +189,10 @@ impl WorkerLocal {
 
     /// Looks for work outside the own queues.
     fn search(&self, state: &mut LoopState) -> Option<Task> {
-        let workers = self.shared.remotes.len();
         if !state.is_searching {
             state.is_searching = self.shared.idle.transition_worker_to_searching();
         }
-        if state.is_searching && workers > 1 {
-            let start = next_random(&mut state.rng) as usize % workers;
-            for offset in 0..workers {
-                let victim = (start + offset) % workers;
-                if victim != self.index {
-                    if let Some(task) = self.steal_half_from(victim) {
-                        return Some(task);
-                    }
-                }
-            }
-        }
-        if let Some(task) = self.steal_from_injector() {
+        if let Some(task) = self.steal_round(state) {
             return Some(task);
         }
         if self.fire_timers(state) > 0 {
@@ -198,6 +201,7 @@ impl WorkerLocal {
             }
         }
         // I/O waiting on a busy peer's reactor is work too (reactor assist).
+        let workers = self.shared.remotes.len();
         for offset in 1..workers {
             let peer = (self.index + offset) % workers;
             if self.help_poll(peer, state) {
@@ -206,24 +210,72 @@ impl WorkerLocal {
                 }
             }
         }
+        // Spin a little before parking: waking a parked thread costs a system call on the
+        // waker's side and 20-30 µs of latency on this class of machine, while new work often
+        // arrives within microseconds. A searcher keeps pushers from waking anyone, so the
+        // spin stays cheap for them; it is bounded (a few µs of spinning, then a few yields).
+        if state.is_searching {
+            let backoff = Backoff::new();
+            while !backoff.is_completed() {
+                backoff.snooze();
+                if self.shared.is_shutdown() {
+                    return None;
+                }
+                if let Some(task) = self.steal_round(state) {
+                    return Some(task);
+                }
+            }
+        }
         None
+    }
+
+    /// One pass over the peers' queues (when searching) and the injector.
+    fn steal_round(&self, state: &mut LoopState) -> Option<Task> {
+        let workers = self.shared.remotes.len();
+        if state.is_searching && workers > 1 {
+            let start = next_random(&mut state.rng) as usize % workers;
+            for offset in 0..workers {
+                let victim = (start + offset) % workers;
+                if victim != self.index && !self.shared.remotes[victim].stealer.is_empty() {
+                    if let Some(task) = self.steal_half_from(victim) {
+                        return Some(task);
+                    }
+                }
+            }
+        }
+        if self.shared.injector.is_empty() {
+            return None;
+        }
+        self.steal_from_injector()
     }
 
     /// Polls `peer`'s reactor without blocking when the peer is busy. Returns whether any event
     /// was dispatched (its tasks now sit in our queue).
+    ///
+    /// A poll of someone else's poller may swallow a wake-up `notify` meant for its owner. The
+    /// owner raises `parked` *before* it becomes reachable by notifiers (before it joins the
+    /// sleeper list), so a notification we could have swallowed was sent after `parked` was
+    /// raised, and the check after our poll sees it and notifies the owner again.
     fn help_poll(&self, peer: usize, state: &mut LoopState) -> bool {
         let remote = &self.shared.remotes[peer];
-        if remote.status.parked.load(Ordering::SeqCst) {
-            // The owner is in `wait` on it and dispatches its own events.
+        if remote.reactor.registered() == 0 || remote.status.parked.load(Ordering::SeqCst) {
+            // Nothing to serve, or the owner is (about to be) in `wait` and serves itself.
             return false;
         }
-        let _ = remote.reactor.poll(&mut state.events, &mut state.wakers, Some(Duration::ZERO));
+        let _ = remote
+            .reactor
+            .poll(&mut state.events, &mut state.wakers, Some(Duration::ZERO));
+        if remote.status.parked.load(Ordering::SeqCst) {
+            remote.reactor.notify();
+        }
         !state.events.is_empty()
     }
 
     /// Periodic duties of a busy worker: its own I/O and due timers.
     fn maintenance(&self, state: &mut LoopState) {
-        let peer_ready = self.reactor().poll(&mut state.events, &mut state.wakers, Some(Duration::ZERO));
+        let peer_ready = self
+            .reactor()
+            .poll(&mut state.events, &mut state.wakers, Some(Duration::ZERO));
         if matches!(peer_ready, Ok(true)) {
             self.help_watched_peer(state);
         }
@@ -253,6 +305,10 @@ impl WorkerLocal {
     /// when an earlier timer arrives); the others sleep without a timeout.
     fn park(&self, state: &mut LoopState) {
         let shared = &self.shared;
+        let status = &self.remote().status;
+        // Raised before joining the sleeper list, so before anyone can send a wake-up meant for
+        // this park (see `help_poll`); SeqCst orders it with the idle-state operations.
+        status.parked.store(true, Ordering::SeqCst);
         let was_searching = std::mem::take(&mut state.is_searching);
         if shared.idle.transition_worker_to_parked(self.index, was_searching) && self.work_is_pending() {
             shared.notify_parked();
@@ -260,20 +316,25 @@ impl WorkerLocal {
         self.watch_a_peer(state);
         let has_timer_role = shared.timers.try_take_role(self.index);
         let timeout = if has_timer_role {
-            shared.timers.next_deadline().map(|deadline| deadline.saturating_duration_since(Instant::now()))
+            shared
+                .timers
+                .next_deadline()
+                .map(|deadline| deadline.saturating_duration_since(Instant::now()))
         } else {
             None
         };
-        let status = &self.remote().status;
-        status.parks.store(status.parks.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
-        // SeqCst: a helper reading `parked` decides whether the owner dispatches its own events.
-        status.parked.store(true, Ordering::SeqCst);
+        status
+            .parks
+            .store(status.parks.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
         // `begin_shutdown` sets the flag and then notifies every reactor: checking the flag after
         // announcing ourselves means we either see it or get the notification.
         let peer_ready = if shared.is_shutdown() {
             false
         } else {
-            matches!(self.reactor().poll(&mut state.events, &mut state.wakers, timeout), Ok(true))
+            matches!(
+                self.reactor().poll(&mut state.events, &mut state.wakers, timeout),
+                Ok(true)
+            )
         };
         status.parked.store(false, Ordering::SeqCst);
         if has_timer_role {
@@ -289,7 +350,12 @@ impl WorkerLocal {
 
     /// The last searcher's re-check before it sleeps.
     fn work_is_pending(&self) -> bool {
-        !self.shared.injector.is_empty() || self.shared.remotes.iter().any(|remote| !remote.stealer.is_empty())
+        !self.shared.injector.is_empty()
+            || self
+                .shared
+                .remotes
+                .iter()
+                .any(|remote| !remote.stealer.is_empty())
     }
 
     /// Before parking, watch one busy peer's reactor: one the monitor found stuck in a long
@@ -305,7 +371,8 @@ impl WorkerLocal {
             .map(|offset| (self.index + offset) % workers)
             .find(|&peer| remotes[peer].status.stuck.load(Ordering::Relaxed));
         let buddy = (self.index + 1) % workers;
-        let target = stuck.or_else(|| (!remotes[buddy].status.parked.load(Ordering::SeqCst)).then_some(buddy));
+        let target =
+            stuck.or_else(|| (!remotes[buddy].status.parked.load(Ordering::SeqCst)).then_some(buddy));
         let Some(peer) = target else { return };
         let reactor = self.reactor();
         let result = match state.watched {
