@@ -22,7 +22,6 @@
 //! | `asyncio.timeout(d)`, `wait_for` | [`time::timeout`] (`Timeout::reschedule`) |
 //! | `asyncio.to_thread(f)`, `run_in_executor(None, f)` | [`spawn_blocking`] |
 //! | `loop.add_reader` / `add_writer`, `sock_*` | [`io::Async`] |
-//! | `Runner(debug=True)`, `slow_callback_duration` | [`runtime::Builder::debug`], [`runtime::Builder::slow_poll_threshold`] |
 //!
 //! # Hello, World
 //!

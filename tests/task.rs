@@ -208,3 +208,39 @@ fn join_error_display_and_io_conversion() {
         assert_eq!(support::panic_message(&*payload), "value 42");
     });
 }
+
+#[test]
+fn a_task_woken_just_before_its_waker_blocks_the_worker_runs_elsewhere() {
+    // The blocker wakes the receiver (which lands in the blocker's LIFO slot, to run next on the
+    // same worker) and then blocks that worker for 300 ms. The receiver must not wait for it:
+    // the monitor flags the worker as stuck and a peer takes the task from the slot.
+    let rt = runtime(2);
+    let blocker_done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (result_tx, result_rx) = std::sync::mpsc::channel();
+    let blocker = rt.spawn({
+        let blocker_done = blocker_done.clone();
+        async move {
+            let (message_tx, message_rx) = futures::channel::oneshot::channel::<()>();
+            let (waiting_tx, waiting_rx) = futures::channel::oneshot::channel::<()>();
+            let receiver_done = blocker_done.clone();
+            let receiver = corio::spawn(async move {
+                waiting_tx.send(()).unwrap();
+                message_rx.await.unwrap();
+                result_tx
+                    .send(receiver_done.load(std::sync::atomic::Ordering::SeqCst))
+                    .unwrap();
+            });
+            waiting_rx.await.unwrap();
+            message_tx.send(()).unwrap();
+            std::thread::sleep(Duration::from_millis(300));
+            blocker_done.store(true, std::sync::atomic::Ordering::SeqCst);
+            receiver
+        }
+    });
+    let blocker_was_done = result_rx.recv_timeout(HANG_GUARD).unwrap();
+    assert!(
+        !blocker_was_done,
+        "the woken task ran while its waker still blocked the worker"
+    );
+    rt.block_on(async move { blocker.await.unwrap().await.unwrap() });
+}

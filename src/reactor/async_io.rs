@@ -71,7 +71,11 @@ impl<T: AsFd> Async<T> {
             )
         })?;
         let source = reactor.register(io.as_fd())?;
-        Ok(Async { source, reactor, io: Some(io) })
+        Ok(Async {
+            source,
+            reactor,
+            io: Some(io),
+        })
     }
 
     /// A reference to the inner I/O object.

@@ -36,16 +36,11 @@ pub struct Builder {
     global_queue_interval: u32,
     on_thread_start: Option<Arc<dyn Fn() + Send + Sync>>,
     on_thread_stop: Option<Arc<dyn Fn() + Send + Sync>>,
-    debug: bool,
-    slow_poll_threshold: Option<Duration>,
     unhandled_panic: UnhandledPanic,
 }
 
 /// The environment variable that sets the default number of worker threads.
 pub const WORKER_THREADS_ENV: &str = "CORIO_WORKER_THREADS";
-
-/// Slow-poll threshold in debug mode: asyncio's `slow_callback_duration` default.
-const DEBUG_SLOW_POLL: Duration = Duration::from_millis(100);
 
 impl Default for Builder {
     fn default() -> Builder {
@@ -69,8 +64,6 @@ impl Builder {
             global_queue_interval: 31,
             on_thread_start: None,
             on_thread_stop: None,
-            debug: false,
-            slow_poll_threshold: None,
             unhandled_panic: UnhandledPanic::Ignore,
         }
     }
@@ -153,20 +146,6 @@ impl Builder {
         self
     }
 
-    /// Debug mode (asyncio's debug mode): polls longer than the slow-poll threshold (100 ms
-    /// unless set) are reported through `tracing`, target `corio`.
-    pub fn debug(&mut self, enabled: bool) -> &mut Builder {
-        self.debug = enabled;
-        self
-    }
-
-    /// The slow-poll threshold (asyncio's `slow_callback_duration`); setting it enables the
-    /// reports.
-    pub fn slow_poll_threshold(&mut self, threshold: Duration) -> &mut Builder {
-        self.slow_poll_threshold = Some(threshold);
-        self
-    }
-
     /// What a panic in a spawned task does to the runtime (asyncio's exception handler).
     pub fn unhandled_panic(&mut self, behavior: UnhandledPanic) -> &mut Builder {
         self.unhandled_panic = behavior;
@@ -182,7 +161,6 @@ impl Builder {
             Some(n) => n,
             None => workers_from_env()?.unwrap_or_else(num_cpus::get).max(1),
         };
-        let slow_poll_threshold = self.slow_poll_threshold.or(self.debug.then_some(DEBUG_SLOW_POLL));
         let config = Config {
             worker_threads,
             thread_name: self.thread_name.clone(),
@@ -193,8 +171,6 @@ impl Builder {
             global_queue_interval: self.global_queue_interval,
             on_thread_start: self.on_thread_start.clone(),
             on_thread_stop: self.on_thread_stop.clone(),
-            debug: self.debug || slow_poll_threshold.is_some(),
-            slow_poll_threshold,
             unhandled_panic: self.unhandled_panic,
             // One millisecond: the latency goal for I/O behind a blocked worker is a p99 of 1 ms.
             stall_threshold: Duration::from_millis(1),
@@ -228,7 +204,6 @@ impl fmt::Debug for Builder {
             .field("thread_keep_alive", &self.thread_keep_alive)
             .field("event_interval", &self.event_interval)
             .field("global_queue_interval", &self.global_queue_interval)
-            .field("debug", &self.debug)
             .field("unhandled_panic", &self.unhandled_panic)
             .finish_non_exhaustive()
     }

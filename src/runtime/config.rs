@@ -19,8 +19,6 @@ pub(crate) struct Config {
     pub(crate) global_queue_interval: u32,
     pub(crate) on_thread_start: Option<Callback>,
     pub(crate) on_thread_stop: Option<Callback>,
-    pub(crate) debug: bool,
-    pub(crate) slow_poll_threshold: Option<Duration>,
     pub(crate) unhandled_panic: UnhandledPanic,
     /// How long a worker may stay inside one poll before the monitor sends help.
     pub(crate) stall_threshold: Duration,
@@ -34,8 +32,6 @@ impl fmt::Debug for Config {
             .field("thread_keep_alive", &self.thread_keep_alive)
             .field("event_interval", &self.event_interval)
             .field("global_queue_interval", &self.global_queue_interval)
-            .field("debug", &self.debug)
-            .field("slow_poll_threshold", &self.slow_poll_threshold)
             .field("unhandled_panic", &self.unhandled_panic)
             .finish_non_exhaustive()
     }

@@ -82,7 +82,7 @@ pub(crate) fn run(shared: Arc<Shared>) {
             // it parks), and another whenever tasks wait in the stuck worker's queue. Retried
             // every period: at the moment of detection every other worker may still be awake,
             // about to park, and then nobody else would ever wake it.
-            if !assisted[index] || !remote.stealer.is_empty() {
+            if !assisted[index] || !remote.stealer.is_empty() || remote.lifo.is_occupied() {
                 if let Some(helper) = shared.idle.take_sleeper() {
                     shared.remotes[helper].reactor.notify();
                     assisted[index] = true;

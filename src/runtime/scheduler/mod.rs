@@ -10,6 +10,7 @@
 //! - wake: a `Waker` re-enters `schedule_task`.
 
 mod idle;
+mod lifo;
 pub(crate) mod worker;
 
 use std::future::Future;
@@ -40,6 +41,8 @@ pub(crate) type Task = Runnable<TaskMeta>;
 /// What peers and the monitor may see of one worker.
 pub(crate) struct Remote {
     pub(crate) stealer: Stealer<Task>,
+    /// The worker's LIFO slot; peers take from it only while the worker is stuck.
+    pub(crate) lifo: lifo::LifoSlot,
     pub(crate) reactor: Arc<Reactor>,
     pub(crate) status: CachePadded<Status>,
 }
@@ -87,6 +90,7 @@ impl Shared {
             .zip(reactors)
             .map(|(stealer, reactor)| Remote {
                 stealer,
+                lifo: lifo::LifoSlot::new(),
                 reactor,
                 status: CachePadded::new(Status {
                     polls: AtomicU64::new(0),

@@ -38,7 +38,6 @@ pub(crate) struct WorkerLocal {
     pub(crate) index: usize,
     pub(crate) shared: Arc<Shared>,
     local: LocalQueue<Task>,
-    lifo: Cell<Option<Task>>,
     /// True while a task runs on this worker, completion included: a wake issued then is a
     /// message hand-off from one task to another and goes to the LIFO slot.
     running: Cell<bool>,
@@ -55,7 +54,7 @@ impl WorkerLocal {
             // A yield goes to the back; a wake from the reactor or a timer is not a message
             // hand-off, so it does not jump the queue either.
             self.local.push(task);
-        } else if let Some(previous) = self.lifo.replace(Some(task)) {
+        } else if let Some(previous) = self.remote().lifo.replace(task) {
             self.local.push(previous);
         } else {
             // Only the LIFO slot changed: this worker runs it next, nothing for peers to steal.
@@ -91,7 +90,6 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, local: LocalQueue<Task>) {
         index,
         shared,
         local,
-        lifo: Cell::new(None),
         running: Cell::new(false),
     };
     let _context = context::enter_worker(&worker);
@@ -144,7 +142,7 @@ impl WorkerLocal {
     }
 
     fn next_task(&self, state: &mut LoopState) -> Option<Task> {
-        if let Some(task) = self.lifo.take() {
+        if let Some(task) = self.remote().lifo.take() {
             if state.lifo_streak < MAX_LIFO_POLLS {
                 state.lifo_streak += 1;
                 return Some(task);
@@ -236,8 +234,18 @@ impl WorkerLocal {
             let start = next_random(&mut state.rng) as usize % workers;
             for offset in 0..workers {
                 let victim = (start + offset) % workers;
-                if victim != self.index && !self.shared.remotes[victim].stealer.is_empty() {
+                if victim == self.index {
+                    continue;
+                }
+                let remote = &self.shared.remotes[victim];
+                if !remote.stealer.is_empty() {
                     if let Some(task) = self.steal_half_from(victim) {
+                        return Some(task);
+                    }
+                }
+                // A stuck worker's LIFO task would otherwise wait for the whole stuck poll.
+                if remote.status.stuck.load(Ordering::Relaxed) {
+                    if let Some(task) = remote.lifo.take() {
                         return Some(task);
                     }
                 }
@@ -395,7 +403,7 @@ impl WorkerLocal {
         if let Some(peer) = state.watched.take() {
             let _ = self.reactor().remove_peer(&self.shared.remotes[peer].reactor);
         }
-        drop(self.lifo.take());
+        drop(self.remote().lifo.take());
         while let Some(task) = self.local.pop() {
             drop(task);
         }
