@@ -412,3 +412,42 @@ fn metrics_count_workers_tasks_and_polls() {
     sender.send(()).unwrap();
     within(HANG_GUARD, move || drop(parked));
 }
+
+#[test]
+fn shutdown_background_returns_without_waiting_for_a_blocked_worker() {
+    let rt = runtime(2);
+    let (entered_tx, entered_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    rt.spawn(async move {
+        entered_tx.send(()).unwrap();
+        // Blocks its worker until the test releases it, after shutdown_background returned.
+        let _ = release_rx.recv();
+    });
+    entered_rx.recv_timeout(HANG_GUARD).unwrap();
+    within(HANG_GUARD, move || rt.shutdown_background());
+    release_tx.send(()).unwrap();
+}
+
+#[test]
+fn spawning_through_a_handle_after_shutdown_gives_a_cancelled_task() {
+    let rt = runtime(1);
+    let handle = rt.handle().clone();
+    drop(rt);
+    let task = handle.spawn(async { 1 });
+    let error = within(HANG_GUARD, move || futures::executor::block_on(task)).unwrap_err();
+    assert!(error.is_cancelled());
+    let blocking = handle.spawn_blocking(|| 1);
+    let error = within(HANG_GUARD, move || futures::executor::block_on(blocking)).unwrap_err();
+    assert!(error.is_cancelled());
+}
+
+#[test]
+fn a_join_handle_awaited_on_another_runtime_works() {
+    let first = runtime(1);
+    let second = runtime(1);
+    let task = first.spawn(async {
+        corio::time::sleep(std::time::Duration::from_millis(2)).await;
+        "from the first runtime"
+    });
+    assert_eq!(second.block_on(task).unwrap(), "from the first runtime");
+}
