@@ -59,7 +59,8 @@ fn head_of_line_round() {
             // Block this worker inside one poll.
             std::thread::sleep(Duration::from_millis(300));
             blocker_done.store(true, Ordering::SeqCst);
-            echo
+            // Handed back (not awaited here) so the test awaits it after the blocker returned.
+            Some(echo)
         }
     });
     let (home, blocking_thread) = blocking_rx.recv_timeout(HANG_GUARD).unwrap();
@@ -95,7 +96,7 @@ fn head_of_line_round() {
         "the sleep fired while the worker was blocked"
     );
 
-    let echo_thread = rt.block_on(async move { blocker.await.unwrap().await.unwrap() });
+    let echo_thread = rt.block_on(async move { blocker.await.unwrap().unwrap().await.unwrap() });
     assert_ne!(
         echo_thread, home,
         "another worker served the blocked worker's socket"

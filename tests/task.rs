@@ -234,7 +234,8 @@ fn a_task_woken_just_before_its_waker_blocks_the_worker_runs_elsewhere() {
             message_tx.send(()).unwrap();
             std::thread::sleep(Duration::from_millis(300));
             blocker_done.store(true, std::sync::atomic::Ordering::SeqCst);
-            receiver
+            // Handed back (not awaited here) so the test awaits it after the blocker returned.
+            Some(receiver)
         }
     });
     let blocker_was_done = result_rx.recv_timeout(HANG_GUARD).unwrap();
@@ -242,5 +243,5 @@ fn a_task_woken_just_before_its_waker_blocks_the_worker_runs_elsewhere() {
         !blocker_was_done,
         "the woken task ran while its waker still blocked the worker"
     );
-    rt.block_on(async move { blocker.await.unwrap().await.unwrap() });
+    rt.block_on(async move { blocker.await.unwrap().unwrap().await.unwrap() });
 }

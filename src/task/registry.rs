@@ -7,8 +7,8 @@
 //!
 //! Each entry holds a `Waker` of the task. A waker keeps the task's allocation (and so its
 //! `TaskMeta`) alive but not its future, so the entry never creates a cycle that outlives the
-//! future: the future's drop removes the entry. Entries are spread over shards chosen by task
-//! id so that spawns and exits on different workers rarely meet on one lock.
+//! future: the future's drop removes the entry. Entries are spread over shards chosen by the
+//! task id's block, so that spawns and exits on different workers rarely meet on one lock.
 //!
 //! Lock discipline: no waker is woken or dropped while a shard lock is held, because waking or
 //! dropping the last waker may run the schedule function, which may drop the future, whose drop
@@ -64,7 +64,10 @@ impl Registry {
     }
 
     fn shard(&self, meta: &TaskMeta) -> &Mutex<Shard> {
-        let index = meta.id.as_u64() as usize & (self.shards.len() - 1);
+        // Ids come in per-thread blocks of 1,024 (see `Id::next`): sharding by block keeps one
+        // spawning thread on one shard for a while, so its lock and slab stay in its cache
+        // instead of bouncing between cores.
+        let index = (meta.id.as_u64() >> 10) as usize & (self.shards.len() - 1);
         &self.shards[index]
     }
 

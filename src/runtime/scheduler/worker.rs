@@ -111,7 +111,7 @@ impl WorkerLocal {
         let event_interval = self.shared.config.event_interval.max(1);
         while !self.shared.is_shutdown() {
             state.tick = state.tick.wrapping_add(1);
-            if state.tick % event_interval == 0 {
+            if state.tick.is_multiple_of(event_interval) {
                 self.maintenance(state);
             }
             if let Some(task) = self.next_task(state).or_else(|| self.search(state)) {
@@ -150,7 +150,10 @@ impl WorkerLocal {
             self.local.push(task);
         }
         state.lifo_streak = 0;
-        if state.tick % self.shared.config.global_queue_interval.max(1) == 0 {
+        if state
+            .tick
+            .is_multiple_of(self.shared.config.global_queue_interval.max(1))
+        {
             if let Some(task) = self.steal_from_injector() {
                 return Some(task);
             }
