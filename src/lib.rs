@@ -49,8 +49,29 @@ use std::future::Future;
 pub use runtime::{Handle, Runtime};
 pub use task::{spawn, spawn_blocking};
 
+/// Runs an `async fn main` on a corio runtime.
+///
+/// ```
+/// #[corio::main(worker_threads = 2)]
+/// async fn main() {
+///     let answer = corio::spawn(async { 6 * 7 }).await.unwrap();
+///     assert_eq!(answer, 42);
+/// }
+/// ```
 #[cfg(feature = "macros")]
-pub use corio_macros::{main, test};
+pub use corio_macros::main;
+
+/// Runs an `async fn` test on its own corio runtime.
+///
+/// ```
+/// #[corio::test(worker_threads = 1)]
+/// async fn adds() {
+///     assert_eq!(corio::spawn(async { 1 + 1 }).await.unwrap(), 2);
+/// }
+/// # fn main() {}
+/// ```
+#[cfg(feature = "macros")]
+pub use corio_macros::test;
 
 /// Internals exposed only to the loom models in `loom-tests/` (built with `--cfg loom`), so that
 /// they check the real protocol code, not a copy of it. Not a public API.
