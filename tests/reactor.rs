@@ -249,3 +249,121 @@ fn tcp_echo_through_async_streams_on_both_sides() {
         server.await.unwrap();
     });
 }
+
+#[test]
+fn two_tasks_accepting_on_one_listener_both_get_a_connection() {
+    let rt = runtime(2);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let listener = rt.block_on(async move { Arc::new(Async::new(listener).unwrap()) });
+    let (waiting_tx, waiting_rx) = std::sync::mpsc::channel();
+    let (accepted_tx, accepted_rx) = std::sync::mpsc::channel();
+    for i in 0..2 {
+        let (listener, waiting_tx, accepted_tx) = (listener.clone(), waiting_tx.clone(), accepted_tx.clone());
+        rt.spawn(async move {
+            let mut accept = std::pin::pin!(listener.read_with(|l| l.accept()));
+            assert!(futures::poll!(accept.as_mut()).is_pending());
+            waiting_tx.send(()).unwrap();
+            let _connection = accept.await.unwrap();
+            accepted_tx.send(i).unwrap();
+        });
+    }
+    waiting_rx.recv_timeout(HANG_GUARD).unwrap();
+    waiting_rx.recv_timeout(HANG_GUARD).unwrap();
+    let _first = TcpStream::connect(addr).unwrap();
+    let a = accepted_rx.recv_timeout(HANG_GUARD).unwrap();
+    let _second = TcpStream::connect(addr).unwrap();
+    let b = accepted_rx
+        .recv_timeout(HANG_GUARD)
+        .expect("the other waiter is woken for the second connection");
+    assert_ne!(a, b);
+}
+
+#[test]
+fn repeated_pending_poll_readable_keeps_one_waker() {
+    struct Counted;
+    impl std::task::Wake for Counted {
+        fn wake(self: Arc<Self>) {}
+    }
+    let rt = runtime(1);
+    rt.block_on(async {
+        let socket = Async::new(UdpSocket::bind("127.0.0.1:0").unwrap()).unwrap();
+        let counted = Arc::new(Counted);
+        let waker = std::task::Waker::from(counted.clone());
+        let mut cx = std::task::Context::from_waker(&waker);
+        for _ in 0..1000 {
+            let _ = socket.poll_readable(&mut cx);
+        }
+        // Ours, `waker`, and at most the one the socket keeps.
+        assert!(
+            Arc::strong_count(&counted) <= 3,
+            "{} waker clones kept",
+            Arc::strong_count(&counted) - 2
+        );
+    });
+}
+
+#[test]
+fn io_on_a_shut_down_runtime_fails_instead_of_hanging() {
+    use futures::AsyncReadExt as _;
+    let rt = runtime(1);
+    let (_client, server) = connected_pair();
+    let mut stream = rt.block_on(async move { Async::new(server).unwrap() });
+    drop(rt);
+    let result = support::within(HANG_GUARD, move || {
+        let mut buf = [0u8; 4];
+        futures::executor::block_on(stream.read(&mut buf)).map(|_| ())
+    });
+    let error = result.unwrap_err();
+    assert!(error.to_string().contains("shut down"), "{error}");
+}
+
+/// Many round trips, not one, while the socket's worker stays blocked: the reactor assist must
+/// keep working for the whole stall, not only for its first event. Proven by ordering: the
+/// blocker is released only after all round trips completed.
+#[test]
+fn many_round_trips_are_served_while_the_owner_stays_blocked() {
+    for _ in 0..3 {
+        let rt = runtime(2);
+        // Some cross-worker traffic first, so that workers have parked while a peer was busy.
+        rt.block_on(async {
+            for _ in 0..100 {
+                let handles: Vec<_> = (0..4).map(|_| corio::spawn(corio::task::yield_now())).collect();
+                for handle in handles {
+                    handle.await.unwrap();
+                }
+            }
+        });
+        let (mut client, server) = connected_pair();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let (blocking_tx, blocking_rx) = std::sync::mpsc::channel::<()>();
+        let blocker = rt.spawn(async move {
+            let stream = Async::new(server).unwrap();
+            let (ready_tx, ready_rx) = oneshot::channel::<()>();
+            let echo = corio::spawn(async move {
+                let mut stream = stream;
+                ready_tx.send(()).unwrap();
+                let mut buf = [0u8; 4];
+                for _ in 0..20 {
+                    stream.read_exact(&mut buf).await.unwrap();
+                    stream.write_all(&buf).await.unwrap();
+                }
+            });
+            ready_rx.await.unwrap();
+            blocking_tx.send(()).unwrap();
+            // Blocks this worker, the socket's owner, until every round trip is done.
+            let _ = release_rx.recv_timeout(HANG_GUARD);
+            Some(echo)
+        });
+        blocking_rx.recv_timeout(HANG_GUARD).unwrap();
+        client.set_read_timeout(Some(HANG_GUARD)).unwrap();
+        for round in 0..20u8 {
+            client.write_all(&[round; 4]).unwrap();
+            let mut reply = [0u8; 4];
+            client.read_exact(&mut reply).unwrap();
+            assert_eq!(reply, [round; 4]);
+        }
+        release_tx.send(()).unwrap();
+        rt.block_on(async move { blocker.await.unwrap().unwrap().await.unwrap() });
+    }
+}

@@ -451,3 +451,63 @@ fn a_join_handle_awaited_on_another_runtime_works() {
     });
     assert_eq!(second.block_on(task).unwrap(), "from the first runtime");
 }
+
+#[test]
+fn dropping_the_runtime_on_one_of_its_blocking_threads_does_not_wait_for_itself() {
+    let rt = runtime(1);
+    let handle = rt.handle().clone();
+    let (dropped_tx, dropped_rx) = std::sync::mpsc::channel();
+    handle.spawn_blocking(move || {
+        drop(rt);
+        dropped_tx.send(()).unwrap();
+    });
+    // The drop would otherwise wait the whole 10 s blocking grace for its own thread.
+    dropped_rx
+        .recv_timeout(std::time::Duration::from_secs(5))
+        .expect("the runtime dropped on its own blocking thread returned promptly");
+}
+
+#[test]
+fn shutdown_background_of_busy_runtimes_leaks_nothing() {
+    // Tasks still running when shutdown_background returns go idle after the registry was
+    // drained; they must still be dropped, or their metadata keeps each runtime (and its epoll,
+    // eventfd and timerfd descriptors) alive. Counted in a child process, alone.
+    if std::env::var("CORIO_LEAK_CHILD").is_err() {
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "shutdown_background_of_busy_runtimes_leaks_nothing",
+                "--exact",
+                "--nocapture",
+            ])
+            .env("CORIO_LEAK_CHILD", "1")
+            .status()
+            .unwrap();
+        assert!(status.success());
+        return;
+    }
+    let threads_before = support::thread_count();
+    let fds_before = support::open_fds();
+    for _ in 0..50 {
+        let rt = runtime(2);
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        for _ in 0..32 {
+            let stop = stop.clone();
+            rt.spawn(async move {
+                loop {
+                    corio::task::yield_now().await;
+                    if stop.load(Ordering::SeqCst) {
+                        std::future::pending::<()>().await;
+                    }
+                }
+            });
+        }
+        stop.store(true, Ordering::SeqCst);
+        rt.shutdown_background();
+    }
+    support::eventually("every runtime thread exits", || {
+        support::thread_count() == threads_before
+    });
+    support::eventually("every runtime descriptor is closed", || {
+        support::open_fds() == fds_before
+    });
+}

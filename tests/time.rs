@@ -263,3 +263,17 @@ fn timers_fire_while_every_worker_is_blocked() {
         sleeper.await.unwrap();
     });
 }
+
+#[test]
+fn a_sleep_polled_after_its_runtime_shut_down_panics_instead_of_hanging() {
+    let rt = runtime(1);
+    let handle = rt.handle().clone();
+    drop(rt);
+    let outcome = support::within(support::HANG_GUARD, move || {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            handle.block_on(async { time::sleep(Duration::from_millis(10)).await })
+        }))
+    });
+    let message = support::panic_message(&*outcome.unwrap_err());
+    assert!(message.contains("shut down"), "{message}");
+}

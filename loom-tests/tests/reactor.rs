@@ -25,11 +25,13 @@ fn readiness_racing_a_poll_is_never_lost() {
         let source = Arc::new(Source::new(0));
         // Start from "not readable", as after an operation returned WouldBlock.
         let mut noop_cx = Context::from_waker(Waker::noop());
-        let Poll::Ready(initial) = source.poll_ready(Direction::Read, &mut noop_cx) else {
+        let Poll::Ready(initial) = source.poll_ready(Direction::Read, &mut noop_cx, None) else {
             panic!("a new source starts optimistic");
         };
         source.clear_ready(Direction::Read, initial);
-        assert!(source.poll_ready(Direction::Read, &mut noop_cx).is_pending());
+        assert!(source
+            .poll_ready(Direction::Read, &mut noop_cx, None)
+            .is_pending());
         let woken = Arc::new(AtomicBool::new(false));
         let reactor = {
             let source = source.clone();
@@ -41,7 +43,7 @@ fn readiness_racing_a_poll_is_never_lost() {
         };
         let waker = Waker::from(StdArc::new(FlagWaker(woken.clone())));
         let mut cx = Context::from_waker(&waker);
-        let polled = source.poll_ready(Direction::Read, &mut cx);
+        let polled = source.poll_ready(Direction::Read, &mut cx, None);
         reactor.join().unwrap();
         if polled.is_pending() {
             assert!(woken.load(Ordering::SeqCst), "pending, and never woken");
@@ -56,7 +58,7 @@ fn clearing_stale_readiness_keeps_a_newer_event() {
         let source = Arc::new(Source::new(0));
         let noop = Waker::noop();
         let mut cx = Context::from_waker(noop);
-        let Poll::Ready(seen) = source.poll_ready(Direction::Read, &mut cx) else {
+        let Poll::Ready(seen) = source.poll_ready(Direction::Read, &mut cx, None) else {
             panic!("readiness was set");
         };
         let reactor = {
@@ -71,6 +73,6 @@ fn clearing_stale_readiness_keeps_a_newer_event() {
         reactor.join().unwrap();
         // The reactor's second event happened either before the clear (tick changed: the
         // clear is skipped) or after it (readiness set again): either way it is readable.
-        assert!(source.poll_ready(Direction::Read, &mut cx).is_ready());
+        assert!(source.poll_ready(Direction::Read, &mut cx, None).is_ready());
     });
 }

@@ -118,14 +118,16 @@ impl<T: AsFd> Async<T> {
         self.ready(Direction::Write).await
     }
 
-    /// Polls for read readiness (the waker of `cx` is woken when it changes).
+    /// Polls for read readiness, with the semantics of [`Async::readable`]. Like the
+    /// `AsyncRead` methods, it keeps one waker per direction: one task at a time should poll
+    /// it. Any number of tasks may await `readable()` or `read_with` concurrently.
     pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll_ready_checked(Direction::Read, cx, &mut None)
+        self.poll_ready_checked(Direction::Read, cx, None)
     }
 
-    /// Polls for write readiness (the waker of `cx` is woken when it changes).
+    /// Polls for write readiness; see [`Async::poll_readable`].
     pub fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll_ready_checked(Direction::Write, cx, &mut None)
+        self.poll_ready_checked(Direction::Write, cx, None)
     }
 
     /// Runs `op` until it does not fail with `WouldBlock`, waiting for read readiness between
@@ -150,13 +152,8 @@ impl<T: AsFd> Async<T> {
     }
 
     /// Like [`Async::read_with`], with mutable access to the I/O object.
-    pub async fn read_with_mut<R>(&mut self, mut op: impl FnMut(&mut T) -> io::Result<R>) -> io::Result<R> {
-        let source = self.source.clone();
-        let io = self
-            .io
-            .as_mut()
-            .expect("the I/O object is only taken by `into_inner`");
-        std::future::poll_fn(|cx| poll_io(&source, Direction::Read, cx, || op(io))).await
+    pub async fn read_with_mut<R>(&mut self, op: impl FnMut(&mut T) -> io::Result<R>) -> io::Result<R> {
+        self.io_with_mut(Direction::Read, op).await
     }
 
     /// Runs `op` until it does not fail with `WouldBlock`, waiting for write readiness between
@@ -166,22 +163,49 @@ impl<T: AsFd> Async<T> {
     }
 
     /// Like [`Async::write_with`], with mutable access to the I/O object.
-    pub async fn write_with_mut<R>(&mut self, mut op: impl FnMut(&mut T) -> io::Result<R>) -> io::Result<R> {
-        let source = self.source.clone();
-        let io = self
-            .io
-            .as_mut()
-            .expect("the I/O object is only taken by `into_inner`");
-        std::future::poll_fn(|cx| poll_io(&source, Direction::Write, cx, || op(io))).await
+    pub async fn write_with_mut<R>(&mut self, op: impl FnMut(&mut T) -> io::Result<R>) -> io::Result<R> {
+        self.io_with_mut(Direction::Write, op).await
     }
 
+    /// A shared-reference operation: many tasks may run one at once, so each future waits in a
+    /// waiter slot of its own.
     async fn io_with<R>(
         &self,
         direction: Direction,
         mut op: impl FnMut(&T) -> io::Result<R>,
     ) -> io::Result<R> {
         let io = self.get_ref();
-        std::future::poll_fn(|cx| poll_io(&self.source, direction, cx, || op(io))).await
+        let mut guard = SlotGuard {
+            source: &self.source,
+            direction,
+            slot: None,
+        };
+        std::future::poll_fn(|cx| {
+            poll_io(
+                &self.source,
+                &self.reactor,
+                direction,
+                cx,
+                Some(&mut guard.slot),
+                || op(io),
+            )
+        })
+        .await
+    }
+
+    /// An exclusive operation: nobody else can wait on this object meanwhile, so the primary
+    /// waiter slot is enough.
+    async fn io_with_mut<R>(
+        &mut self,
+        direction: Direction,
+        mut op: impl FnMut(&mut T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let (source, reactor) = (&self.source, &self.reactor);
+        let io = self
+            .io
+            .as_mut()
+            .expect("the I/O object is only taken by `into_inner`");
+        std::future::poll_fn(|cx| poll_io(source, reactor, direction, cx, None, || op(io))).await
     }
 
     fn ready(&self, direction: Direction) -> impl Future<Output = io::Result<()>> + '_ {
@@ -190,10 +214,7 @@ impl<T: AsFd> Async<T> {
             direction,
             slot: None,
         };
-        std::future::poll_fn(move |cx| {
-            let slot = &mut guard.slot;
-            self.poll_ready_checked(direction, cx, slot)
-        })
+        std::future::poll_fn(move |cx| self.poll_ready_checked(direction, cx, Some(&mut guard.slot)))
     }
 
     /// Readiness for `readable()`/`writable()`, confirmed with the kernel's level state.
@@ -201,11 +222,15 @@ impl<T: AsFd> Async<T> {
         &self,
         direction: Direction,
         cx: &mut Context<'_>,
-        slot: &mut Option<usize>,
+        mut slot: Option<&mut Option<usize>>,
     ) -> Poll<io::Result<()>> {
         std::task::ready!(coop::poll_proceed(cx));
         loop {
-            let event = std::task::ready!(self.source.poll_ready_slot(direction, slot, cx));
+            let event = match self.source.poll_ready(direction, cx, slot.as_deref_mut()) {
+                Poll::Ready(event) => event,
+                Poll::Pending if self.reactor.is_closed() => return Poll::Ready(Err(runtime_gone())),
+                Poll::Pending => return Poll::Pending,
+            };
             if level_ready(self.get_ref().as_fd(), direction)? {
                 return Poll::Ready(Ok(()));
             }
@@ -229,21 +254,34 @@ impl Drop for SlotGuard<'_> {
 }
 
 /// One attempt of an I/O operation driven by readiness: wait for readiness, run `op`, and on
-/// `WouldBlock` forget that readiness and wait again.
+/// `WouldBlock` forget that readiness and wait again. `slot` as in `Source::poll_ready`.
 fn poll_io<R>(
     source: &Source,
+    reactor: &Reactor,
     direction: Direction,
     cx: &mut Context<'_>,
+    mut slot: Option<&mut Option<usize>>,
     mut op: impl FnMut() -> io::Result<R>,
 ) -> Poll<io::Result<R>> {
     std::task::ready!(coop::poll_proceed(cx));
     loop {
-        let event = std::task::ready!(source.poll_ready(direction, cx));
+        let event = match source.poll_ready(direction, cx, slot.as_deref_mut()) {
+            Poll::Ready(event) => event,
+            // Checked after the waker is registered: `Reactor::close` sets the flag and then
+            // wakes every waiter, so we either see it here or get woken to see it next time.
+            Poll::Pending if reactor.is_closed() => return Poll::Ready(Err(runtime_gone())),
+            Poll::Pending => return Poll::Pending,
+        };
         match op() {
             Err(error) if error.kind() == io::ErrorKind::WouldBlock => source.clear_ready(direction, event),
             result => return Poll::Ready(result),
         }
     }
+}
+
+/// The error of I/O waiting on the reactor of a runtime that has shut down.
+fn runtime_gone() -> io::Error {
+    io::Error::other("the corio runtime that owns this I/O object has shut down")
 }
 
 fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
@@ -316,7 +354,9 @@ impl<T: AsFd + Read + Unpin> AsyncRead for Async<T> {
             .io
             .as_mut()
             .expect("the I/O object is only taken by `into_inner`");
-        poll_io(&this.source, Direction::Read, cx, || io.read(buf))
+        poll_io(&this.source, &this.reactor, Direction::Read, cx, None, || {
+            io.read(buf)
+        })
     }
 
     fn poll_read_vectored(
@@ -329,7 +369,9 @@ impl<T: AsFd + Read + Unpin> AsyncRead for Async<T> {
             .io
             .as_mut()
             .expect("the I/O object is only taken by `into_inner`");
-        poll_io(&this.source, Direction::Read, cx, || io.read_vectored(bufs))
+        poll_io(&this.source, &this.reactor, Direction::Read, cx, None, || {
+            io.read_vectored(bufs)
+        })
     }
 }
 
@@ -340,7 +382,9 @@ where
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         let this = *self;
         let mut io = this.get_ref();
-        poll_io(&this.source, Direction::Read, cx, || io.read(buf))
+        poll_io(&this.source, &this.reactor, Direction::Read, cx, None, || {
+            io.read(buf)
+        })
     }
 }
 
@@ -351,7 +395,9 @@ impl<T: AsFd + Write + Unpin> AsyncWrite for Async<T> {
             .io
             .as_mut()
             .expect("the I/O object is only taken by `into_inner`");
-        poll_io(&this.source, Direction::Write, cx, || io.write(buf))
+        poll_io(&this.source, &this.reactor, Direction::Write, cx, None, || {
+            io.write(buf)
+        })
     }
 
     fn poll_write_vectored(
@@ -364,7 +410,9 @@ impl<T: AsFd + Write + Unpin> AsyncWrite for Async<T> {
             .io
             .as_mut()
             .expect("the I/O object is only taken by `into_inner`");
-        poll_io(&this.source, Direction::Write, cx, || io.write_vectored(bufs))
+        poll_io(&this.source, &this.reactor, Direction::Write, cx, None, || {
+            io.write_vectored(bufs)
+        })
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -373,7 +421,9 @@ impl<T: AsFd + Write + Unpin> AsyncWrite for Async<T> {
             .io
             .as_mut()
             .expect("the I/O object is only taken by `into_inner`");
-        poll_io(&this.source, Direction::Write, cx, || io.flush())
+        poll_io(&this.source, &this.reactor, Direction::Write, cx, None, || {
+            io.flush()
+        })
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -388,13 +438,17 @@ where
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let this = *self;
         let mut io = this.get_ref();
-        poll_io(&this.source, Direction::Write, cx, || io.write(buf))
+        poll_io(&this.source, &this.reactor, Direction::Write, cx, None, || {
+            io.write(buf)
+        })
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = *self;
         let mut io = this.get_ref();
-        poll_io(&this.source, Direction::Write, cx, || io.flush())
+        poll_io(&this.source, &this.reactor, Direction::Write, cx, None, || {
+            io.flush()
+        })
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -18,11 +18,12 @@
 //! `epoll_wait` entry and no `epoll_ctl` re-arm, where oneshot mode would cost one extra
 //! `epoll_ctl` per operation that blocks. The price is the tick bookkeeping in [`Source`].
 //!
-//! To *watch* a busy peer without spinning, a worker about to park arms that peer's epoll
-//! descriptor (an epoll fd is itself pollable) in its own poller, in oneshot mode, under the key
-//! [`PEER_KEY`]. When the busy peer's reactor gets events, the parked worker wakes and polls
-//! that reactor for it. Oneshot, armed only while the peer is busy, so that two idle workers do
-//! not both wake for every event.
+//! To *watch* a busy peer without spinning, a worker about to park adds that peer's epoll
+//! descriptor (an epoll fd is itself pollable) to its own poller, in oneshot mode, under the key
+//! [`PEER_KEY`], and removes it as soon as it wakes. When the busy peer's reactor gets events,
+//! the parked worker wakes and polls that reactor for it. Only parked workers hold a watch, and
+//! only of a busy peer, so two idle workers do not both wake for every event, and no cycle of
+//! nested epoll descriptors forms (the kernel refuses one with `ELOOP`).
 
 mod source;
 
@@ -36,7 +37,7 @@ use std::time::Duration;
 use polling::{Event, Events, PollMode, Poller};
 use slab::Slab;
 
-use crate::loom::{lock, AtomicUsize, Mutex, Ordering};
+use crate::loom::{lock, AtomicBool, AtomicUsize, Mutex, Ordering};
 use std::sync::Arc;
 
 pub use source::{Direction, Source};
@@ -52,6 +53,8 @@ pub(crate) struct Reactor {
     sources: Mutex<Slab<Arc<Source>>>,
     /// Number of registered sources, readable without the lock (metrics, tests).
     registered: AtomicUsize,
+    /// Set when the runtime shut down: nothing polls this reactor any more.
+    closed: AtomicBool,
 }
 
 impl Reactor {
@@ -60,11 +63,17 @@ impl Reactor {
             poller: Poller::new()?,
             sources: Mutex::new(Slab::new()),
             registered: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
         })
     }
 
     /// Registers `fd` for edge-triggered read and write readiness.
     pub(crate) fn register(&self, fd: BorrowedFd<'_>) -> io::Result<Arc<Source>> {
+        if self.is_closed() {
+            return Err(io::Error::other(
+                "the corio runtime has shut down; no new I/O objects",
+            ));
+        }
         let source = {
             let mut sources = lock(&self.sources);
             let entry = sources.vacant_entry();
@@ -121,8 +130,8 @@ impl Reactor {
     /// event queued on `peer` wakes our `poll` with a `PEER_KEY` event.
     pub(crate) fn add_peer(&self, peer: &Reactor) -> io::Result<()> {
         // SAFETY: `add` requires deleting the descriptor before it closes. Both reactors belong to
-        // the same runtime; each worker calls `remove_peer` for its watched peer before it exits,
-        // and reactors are only dropped after every worker exited.
+        // the same runtime, and a worker calls `remove_peer` as soon as its park ends, before it
+        // could exit; reactors are only dropped after every worker exited.
         unsafe {
             self.poller.add_with_mode(
                 peer.poller.as_raw_fd(),
@@ -130,12 +139,6 @@ impl Reactor {
                 PollMode::Oneshot,
             )
         }
-    }
-
-    /// Re-arms the oneshot watch of `peer` added by `add_peer`.
-    pub(crate) fn rearm_peer(&self, peer: &Reactor) -> io::Result<()> {
-        self.poller
-            .modify_with_mode(&peer.poller, Event::readable(PEER_KEY), PollMode::Oneshot)
     }
 
     /// Stops watching `peer`.
@@ -178,8 +181,10 @@ impl Reactor {
         Ok(peer_ready)
     }
 
-    /// Wakes every waiter of every source: used at shutdown so nothing waits on a dead reactor.
-    pub(crate) fn wake_all_sources(&self) {
+    /// Marks the reactor closed (its runtime shut down) and wakes every waiter of every source,
+    /// whose next poll then reports the shutdown instead of waiting forever.
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
         let mut wakers = Vec::new();
         {
             let sources = lock(&self.sources);
@@ -188,5 +193,9 @@ impl Reactor {
             }
         }
         wakers.into_iter().for_each(Waker::wake);
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
     }
 }

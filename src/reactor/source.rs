@@ -118,59 +118,58 @@ impl Source {
         })
     }
 
-    /// Poll for readiness in `direction`, parking `cx`'s waker in the direction's primary slot.
-    pub fn poll_ready(&self, direction: Direction, cx: &mut Context<'_>) -> Poll<ReadyEvent> {
+    /// Polls for readiness in `direction`, parking `cx`'s waker until it comes.
+    ///
+    /// `slot` chooses where the waker waits: `None` is the direction's single primary slot, for
+    /// the `&mut self` `AsyncRead`/`AsyncWrite` paths, where one task owns the direction;
+    /// `Some` is a waiter slot of the caller's own (taken on first use, released on `Ready`
+    /// and by [`Source::release_slot`]), for futures that many tasks may run at once.
+    pub fn poll_ready(
+        &self,
+        direction: Direction,
+        cx: &mut Context<'_>,
+        slot: Option<&mut Option<usize>>,
+    ) -> Poll<ReadyEvent> {
+        let mut slot = slot;
         if let Some(event) = self.ready_now(direction) {
+            if let Some(slot) = slot {
+                self.release_slot(direction, slot);
+            }
             return Poll::Ready(event);
         }
-        {
+        let replaced = {
             let mut waiters = lock(&self.waiters);
-            let slot = &mut waiters[direction as usize].primary;
-            match slot {
-                Some(waker) if waker.will_wake(cx.waker()) => {}
-                _ => *slot = Some(cx.waker().clone()),
+            let waiters = &mut waiters[direction as usize];
+            let target = match slot.as_deref_mut() {
+                None => &mut waiters.primary,
+                Some(Some(key)) => &mut waiters.extra[*key],
+                Some(empty) => {
+                    let key = waiters.extra.insert(None);
+                    *empty = Some(key);
+                    &mut waiters.extra[key]
+                }
+            };
+            match target {
+                Some(waker) if waker.will_wake(cx.waker()) => None,
+                _ => target.replace(cx.waker().clone()),
             }
-        }
+        };
+        // A replaced waker is dropped outside the lock: its drop may re-enter this source.
+        drop(replaced);
         // Re-check after registering: an event that landed between the first check and the
         // registration took no waker, but it did set the bit before taking the lock.
         match self.ready_now(direction) {
-            Some(event) => Poll::Ready(event),
-            None => Poll::Pending,
-        }
-    }
-
-    /// Like `poll_ready`, for `readable()`/`writable()` futures that each own a waiter slot.
-    pub fn poll_ready_slot(
-        &self,
-        direction: Direction,
-        slot: &mut Option<usize>,
-        cx: &mut Context<'_>,
-    ) -> Poll<ReadyEvent> {
-        if let Some(event) = self.ready_now(direction) {
-            self.release_slot(direction, slot);
-            return Poll::Ready(event);
-        }
-        {
-            let mut waiters = lock(&self.waiters);
-            let extra = &mut waiters[direction as usize].extra;
-            match slot {
-                Some(key) => match &mut extra[*key] {
-                    Some(waker) if waker.will_wake(cx.waker()) => {}
-                    other => *other = Some(cx.waker().clone()),
-                },
-                None => *slot = Some(extra.insert(Some(cx.waker().clone()))),
-            }
-        }
-        match self.ready_now(direction) {
             Some(event) => {
-                self.release_slot(direction, slot);
+                if let Some(slot) = slot {
+                    self.release_slot(direction, slot);
+                }
                 Poll::Ready(event)
             }
             None => Poll::Pending,
         }
     }
 
-    /// Frees a waiter slot taken by `poll_ready_slot` (on completion or drop).
+    /// Frees a waiter slot taken by `poll_ready` (on completion or drop).
     pub fn release_slot(&self, direction: Direction, slot: &mut Option<usize>) {
         if let Some(key) = slot.take() {
             let removed = lock(&self.waiters)[direction as usize].extra.try_remove(key);

@@ -10,6 +10,7 @@
 //! wakes idle threads and waits for running jobs only up to the caller's timeout: a job stuck in
 //! a system call must not hang the process's exit.
 
+use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -131,9 +132,14 @@ impl BlockingPool {
         drop(queued);
 
         let Some(timeout) = timeout else { return false };
+        let own_thread = POOL_THREAD
+            .try_with(|current| current.get())
+            .ok()
+            .filter(|(pool, _)| std::ptr::eq(*pool, self))
+            .map(|(_, id)| id);
         let deadline = Instant::now() + timeout;
         let mut state = lock(&self.state);
-        while state.threads > 0 {
+        while state.threads > usize::from(own_thread.is_some()) {
             let now = Instant::now();
             if now >= deadline {
                 return false;
@@ -143,7 +149,12 @@ impl BlockingPool {
                 Err(poisoned) => poisoned.into_inner().0,
             };
         }
-        let handles: Vec<_> = state.handles.drain().map(|(_, handle)| handle).collect();
+        let handles: Vec<_> = state
+            .handles
+            .drain()
+            .filter(|(id, _)| Some(*id) != own_thread)
+            .map(|(_, handle)| handle)
+            .collect();
         drop(state);
         // Every thread has passed its last touch of the pool: these joins return at once.
         for handle in handles {
@@ -153,8 +164,15 @@ impl BlockingPool {
     }
 }
 
+thread_local! {
+    /// The pool (by address) and thread id of the current thread, if it is a pool thread: a
+    /// pool thread that shuts its own runtime down must neither wait for nor join itself.
+    static POOL_THREAD: Cell<(*const BlockingPool, usize)> = const { Cell::new((std::ptr::null(), 0)) };
+}
+
 fn thread_main(shared: Arc<Shared>, id: usize) {
     let pool = &shared.blocking;
+    POOL_THREAD.with(|current| current.set((pool, id)));
     if let Some(on_start) = &pool.on_start {
         on_start();
     }

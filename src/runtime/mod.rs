@@ -194,9 +194,9 @@ impl Runtime {
             waker.wake();
         }
         shared.drain_injector();
-        shared.timers.clear();
+        shared.timers.close();
         for remote in shared.remotes.iter() {
-            remote.reactor.wake_all_sources();
+            remote.reactor.close();
         }
         shared.blocking.shutdown(blocking_timeout);
     }

@@ -36,9 +36,12 @@ impl MonitorState {
 
 /// Called by a worker that just left `Poller::wait`.
 pub(crate) fn worker_unparked(shared: &Shared) {
-    // Relaxed first: the common case (monitor awake) costs one load of a read-mostly line.
+    // SeqCst: this load and the caller's SeqCst update of the idle state pair with the
+    // monitor's store of `sleeping` and its re-check of the idle state (store-buffering): one
+    // side sees the other. Still a plain load in the common case (monitor awake), on a
+    // read-mostly line.
     let sleeping = &shared.monitor_state.sleeping;
-    if sleeping.load(Ordering::Relaxed) && sleeping.swap(false, Ordering::SeqCst) {
+    if sleeping.load(Ordering::SeqCst) && sleeping.swap(false, Ordering::SeqCst) {
         if let Some(monitor) = lock(&shared.monitor).as_ref() {
             monitor.unpark();
         }

@@ -73,7 +73,11 @@ impl<F: Future> Future for TaskFuture<F> {
         let mut this = self.project();
         // SAFETY: see `TaskFuture::new`.
         let meta = unsafe { this.meta.as_ref() };
-        if meta.abort_requested() {
+        // A task polled after shutdown closed the registry (a worker that had not yet seen the
+        // flag, or `shutdown_background`) is cancelled like an aborted one: if it went idle
+        // instead, nothing would ever wake it, and its registry entry would keep the runtime
+        // alive through its metadata.
+        if meta.abort_requested() || meta.shared.registry.is_closed() {
             let _ = catch_unwind(AssertUnwindSafe(|| this.future.set(None)));
             return Poll::Ready(Err(TaskFailure::Cancelled));
         }

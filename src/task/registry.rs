@@ -130,6 +130,11 @@ impl Registry {
         wakers
     }
 
+    /// Whether shutdown closed the registry.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+
     /// Number of live tasks.
     pub(crate) fn len(&self) -> usize {
         self.shards.iter().map(|shard| lock(shard).tasks.len()).sum()

@@ -23,7 +23,9 @@ const NONE: u64 = u64::MAX;
 const NO_ROLE: usize = 0;
 
 pub(crate) struct TimerService {
-    wheel: Mutex<Wheel<Waker>>,
+    /// The wheel, and whether the service is closed (runtime shut down): checked under the same
+    /// lock as inserts, so no timer slips in after `clear`.
+    wheel: Mutex<(Wheel<Waker>, bool)>,
     start: Instant,
     /// The earliest tick at which something may fire, or `NONE`.
     next_tick: AtomicU64,
@@ -33,6 +35,10 @@ pub(crate) struct TimerService {
     /// Index + 1 of the worker sleeping with the timer deadline, or `NO_ROLE`.
     role: AtomicUsize,
 }
+
+/// The timer service of a runtime that has shut down refuses new timers.
+#[derive(Debug)]
+pub(crate) struct ShutDown;
 
 /// A registered timer: its wheel key and its tick.
 #[derive(Clone, Copy, Debug)]
@@ -44,7 +50,7 @@ pub(crate) struct TimerEntry {
 impl TimerService {
     pub(crate) fn new() -> TimerService {
         TimerService {
-            wheel: Mutex::new(Wheel::new()),
+            wheel: Mutex::new((Wheel::new(), false)),
             start: Instant::now(),
             next_tick: AtomicU64::new(NONE),
             processed: AtomicU64::new(0),
@@ -74,8 +80,18 @@ impl TimerService {
 
     /// Registers a timer; returns its entry and, when it became the earliest timer, the worker
     /// holding the timer role (to be notified by the caller).
-    pub(crate) fn insert(&self, deadline: Instant, waker: Waker) -> (TimerEntry, Option<usize>) {
-        let mut wheel = lock(&self.wheel);
+    pub(crate) fn insert(
+        &self,
+        deadline: Instant,
+        waker: Waker,
+    ) -> Result<(TimerEntry, Option<usize>), ShutDown> {
+        let mut guard = lock(&self.wheel);
+        let (wheel, closed) = &mut *guard;
+        if *closed {
+            drop(guard);
+            drop(waker);
+            return Err(ShutDown);
+        }
         // A deadline the wheel has already passed (another thread advanced it since the caller
         // checked the clock) fires at the next advance; recording it one tick past `elapsed`
         // keeps the lock-free "already fired" check in `remove` from trusting it too early.
@@ -85,7 +101,7 @@ impl TimerService {
         if earlier {
             self.next_tick.store(tick, Ordering::SeqCst);
         }
-        drop(wheel);
+        drop(guard);
         let notify = if earlier {
             match self.role.load(Ordering::SeqCst) {
                 NO_ROLE => None,
@@ -94,7 +110,7 @@ impl TimerService {
         } else {
             None
         };
-        (TimerEntry { key, tick }, notify)
+        Ok((TimerEntry { key, tick }, notify))
     }
 
     /// Replaces the waker of a pending timer; false when it already fired.
@@ -102,12 +118,12 @@ impl TimerService {
         if self.processed.load(Ordering::Acquire) >= entry.tick {
             return false;
         }
-        let mut wheel = lock(&self.wheel);
-        match wheel.get_mut(entry.key) {
+        let mut guard = lock(&self.wheel);
+        match guard.0.get_mut(entry.key) {
             Some(current) => {
                 if !current.will_wake(waker) {
                     let previous = std::mem::replace(current, waker.clone());
-                    drop(wheel);
+                    drop(guard);
                     drop(previous);
                 }
                 true
@@ -123,7 +139,7 @@ impl TimerService {
         if self.processed.load(Ordering::Acquire) >= entry.tick {
             return None;
         }
-        let removed = lock(&self.wheel).remove(entry.key);
+        let removed = lock(&self.wheel).0.remove(entry.key);
         removed
     }
 
@@ -146,7 +162,8 @@ impl TimerService {
     pub(crate) fn process(&self, now: Instant, wakers: &mut Vec<Waker>) -> usize {
         let now_tick = self.tick_before(now);
         {
-            let mut wheel = lock(&self.wheel);
+            let mut guard = lock(&self.wheel);
+            let wheel = &mut guard.0;
             wheel.advance(now_tick, wakers);
             self.processed.store(wheel.elapsed(), Ordering::Release);
             self.next_tick
@@ -178,16 +195,18 @@ impl TimerService {
 
     /// Number of pending timers.
     pub(crate) fn len(&self) -> usize {
-        lock(&self.wheel).len()
+        lock(&self.wheel).0.len()
     }
 
-    /// Drops every pending timer's waker without waking it (runtime shutdown: the tasks are gone,
-    /// and the wakers would otherwise keep their allocations, and through them the runtime,
-    /// alive).
-    pub(crate) fn clear(&self) {
+    /// Closes the service and drops every pending timer's waker without waking it (runtime
+    /// shutdown: the tasks are gone, and the wakers would otherwise keep their allocations, and
+    /// through them the runtime, alive).
+    pub(crate) fn close(&self) {
         let mut dropped = Vec::new();
         {
-            let mut wheel = lock(&self.wheel);
+            let mut guard = lock(&self.wheel);
+            guard.1 = true;
+            let wheel = &mut guard.0;
             wheel.advance(u64::MAX - 1, &mut dropped);
             self.processed.store(wheel.elapsed(), Ordering::Release);
             self.next_tick.store(NONE, Ordering::SeqCst);

@@ -13,7 +13,7 @@ use crate::task::coop;
 /// The timer has millisecond resolution and never fires early. Dropping the `Sleep` cancels it.
 ///
 /// # Panics
-/// When called outside a corio runtime.
+/// When called outside a corio runtime, and when polled after its runtime shut down.
 ///
 /// ```
 /// use std::time::{Duration, Instant};
@@ -98,7 +98,12 @@ impl Sleep {
 
     fn register(&mut self, waker: std::task::Waker) {
         let shared = self.handle.shared();
-        let (entry, notify) = shared.timers.insert(self.deadline, waker);
+        let Ok((entry, notify)) = shared.timers.insert(self.deadline, waker) else {
+            panic!(
+                "a corio timer was polled after its runtime shut down; nothing would ever fire it \
+                 (keep the `Runtime` alive while its timers are in use)"
+            );
+        };
         self.entry = Some(entry);
         if let Some(worker) = notify {
             shared.notify_timer_owner(worker);

@@ -80,8 +80,6 @@ struct LoopState {
     rng: u64,
     events: Events,
     wakers: Vec<std::task::Waker>,
-    /// The peer whose epoll descriptor is added to our poller, if any.
-    watched: Option<usize>,
 }
 
 /// Runs worker `index` until the runtime shuts down.
@@ -100,10 +98,9 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, local: LocalQueue<Task>) {
         rng: 0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9),
         events: Events::with_capacity(std::num::NonZeroUsize::new(1024).expect("non-zero")),
         wakers: Vec::new(),
-        watched: None,
     };
     worker.run_loop(&mut state);
-    worker.exit(&mut state);
+    worker.exit();
 }
 
 impl WorkerLocal {
@@ -284,11 +281,11 @@ impl WorkerLocal {
 
     /// Periodic duties of a busy worker: its own I/O and due timers.
     fn maintenance(&self, state: &mut LoopState) {
-        let peer_ready = self
-            .reactor()
-            .poll(&mut state.events, &mut state.wakers, Some(Duration::ZERO));
-        if matches!(peer_ready, Ok(true)) {
-            self.help_watched_peer(state);
+        // A poll costs several system calls in `polling`; skip it when there is nothing to hear.
+        if self.reactor().registered() > 0 {
+            let _ = self
+                .reactor()
+                .poll(&mut state.events, &mut state.wakers, Some(Duration::ZERO));
         }
         self.fire_timers(state);
     }
@@ -300,12 +297,6 @@ impl WorkerLocal {
             return 0;
         }
         timers.process(Instant::now(), &mut state.wakers)
-    }
-
-    fn help_watched_peer(&self, state: &mut LoopState) {
-        if let Some(peer) = state.watched {
-            self.help_poll(peer, state);
-        }
     }
 
     /// Parks the worker in its reactor until an I/O event, a notification or its timer deadline.
@@ -324,7 +315,7 @@ impl WorkerLocal {
         if shared.idle.transition_worker_to_parked(self.index, was_searching) && self.work_is_pending() {
             shared.notify_parked();
         }
-        self.watch_a_peer(state);
+        let watched = self.watch_a_peer();
         let has_timer_role = shared.timers.try_take_role(self.index);
         let timeout = if has_timer_role {
             shared
@@ -348,14 +339,19 @@ impl WorkerLocal {
             )
         };
         status.parked.store(false, Ordering::SeqCst);
+        // Unwatch at once: an awake worker's poller must never contain a peer's, or a peer that
+        // parks while we are stuck could not watch us (epoll refuses cycles with ELOOP).
+        if let Some(peer) = watched {
+            let _ = self.reactor().remove_peer(&shared.remotes[peer].reactor);
+        }
         if has_timer_role {
             shared.timers.release_role(self.index);
         }
         state.is_searching = shared.idle.transition_worker_from_parked(self.index);
         crate::runtime::monitor::worker_unparked(shared);
         self.fire_timers(state);
-        if peer_ready {
-            self.help_watched_peer(state);
+        if let (true, Some(peer)) = (peer_ready, watched) {
+            self.help_poll(peer, state);
         }
     }
 
@@ -371,41 +367,30 @@ impl WorkerLocal {
 
     /// Before parking, watch one busy peer's reactor: one the monitor found stuck in a long
     /// poll, else the next worker in the ring if it is not parked. Watching only one peer keeps
-    /// parking cheap and bounds how many sleepers a single event can wake.
-    fn watch_a_peer(&self, state: &mut LoopState) {
+    /// parking cheap and bounds how many sleepers a single event can wake. Returns the watched
+    /// peer; the caller unwatches it as soon as it wakes.
+    fn watch_a_peer(&self) -> Option<usize> {
         let remotes = &self.shared.remotes;
         let workers = remotes.len();
         if workers < 2 {
-            return;
+            return None;
         }
         let stuck = (1..workers)
             .map(|offset| (self.index + offset) % workers)
             .find(|&peer| remotes[peer].status.stuck.load(Ordering::Relaxed));
         let buddy = (self.index + 1) % workers;
-        let target =
-            stuck.or_else(|| (!remotes[buddy].status.parked.load(Ordering::SeqCst)).then_some(buddy));
-        let Some(peer) = target else { return };
-        let reactor = self.reactor();
-        let result = match state.watched {
-            Some(current) if current == peer => reactor.rearm_peer(&remotes[peer].reactor),
-            current => {
-                if let Some(current) = current {
-                    let _ = reactor.remove_peer(&remotes[current].reactor);
-                    state.watched = None;
-                }
-                reactor.add_peer(&remotes[peer].reactor)
-            }
-        };
-        if result.is_ok() {
-            state.watched = Some(peer);
-        }
+        let peer =
+            stuck.or_else(|| (!remotes[buddy].status.parked.load(Ordering::SeqCst)).then_some(buddy))?;
+        // Fails with ELOOP when the peer is, at this very moment, parked and watching us: then
+        // it serves its own events and needs no watcher.
+        self.reactor()
+            .add_peer(&remotes[peer].reactor)
+            .ok()
+            .map(|()| peer)
     }
 
     /// Leaves the loop at shutdown: drop every queued task here, on the worker that owns it.
-    fn exit(&self, state: &mut LoopState) {
-        if let Some(peer) = state.watched.take() {
-            let _ = self.reactor().remove_peer(&self.shared.remotes[peer].reactor);
-        }
+    fn exit(&self) {
         drop(self.remote().lifo.take());
         while let Some(task) = self.local.pop() {
             drop(task);
