@@ -200,12 +200,7 @@ impl<T: AsFd> Async<T> {
         direction: Direction,
         mut op: impl FnMut(&mut T) -> io::Result<R>,
     ) -> io::Result<R> {
-        let (source, reactor) = (&self.source, &self.reactor);
-        let io = self
-            .io
-            .as_mut()
-            .expect("the I/O object is only taken by `into_inner`");
-        std::future::poll_fn(|cx| poll_io(source, reactor, direction, cx, None, || op(io))).await
+        std::future::poll_fn(|cx| self.poll_with_mut(direction, cx, &mut op)).await
     }
 
     fn ready(&self, direction: Direction) -> impl Future<Output = io::Result<()>> + '_ {
@@ -347,16 +342,38 @@ impl<T: AsFd + fmt::Debug> fmt::Debug for Async<T> {
     }
 }
 
-impl<T: AsFd + Read + Unpin> AsyncRead for Async<T> {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        let io = this
+impl<T: AsFd> Async<T> {
+    /// One readiness-driven attempt with exclusive access, waiting in the primary slot.
+    fn poll_with_mut<R>(
+        &mut self,
+        direction: Direction,
+        cx: &mut Context<'_>,
+        mut op: impl FnMut(&mut T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        let io = self
             .io
             .as_mut()
             .expect("the I/O object is only taken by `into_inner`");
-        poll_io(&this.source, &this.reactor, Direction::Read, cx, None, || {
-            io.read(buf)
-        })
+        poll_io(&self.source, &self.reactor, direction, cx, None, || op(io))
+    }
+
+    /// One readiness-driven attempt through a shared reference, waiting in the primary slot
+    /// (the futures-io convention: one reader and one writer at a time).
+    fn poll_with<R>(
+        &self,
+        direction: Direction,
+        cx: &mut Context<'_>,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        let io = self.get_ref();
+        poll_io(&self.source, &self.reactor, direction, cx, None, || op(io))
+    }
+}
+
+impl<T: AsFd + Read + Unpin> AsyncRead for Async<T> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.get_mut()
+            .poll_with_mut(Direction::Read, cx, |io| io.read(buf))
     }
 
     fn poll_read_vectored(
@@ -364,14 +381,8 @@ impl<T: AsFd + Read + Unpin> AsyncRead for Async<T> {
         cx: &mut Context<'_>,
         bufs: &mut [IoSliceMut<'_>],
     ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        let io = this
-            .io
-            .as_mut()
-            .expect("the I/O object is only taken by `into_inner`");
-        poll_io(&this.source, &this.reactor, Direction::Read, cx, None, || {
-            io.read_vectored(bufs)
-        })
+        self.get_mut()
+            .poll_with_mut(Direction::Read, cx, |io| io.read_vectored(bufs))
     }
 }
 
@@ -380,24 +391,14 @@ where
     for<'a> &'a T: Read,
 {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        let this = *self;
-        let mut io = this.get_ref();
-        poll_io(&this.source, &this.reactor, Direction::Read, cx, None, || {
-            io.read(buf)
-        })
+        self.poll_with(Direction::Read, cx, |mut io| io.read(buf))
     }
 }
 
 impl<T: AsFd + Write + Unpin> AsyncWrite for Async<T> {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        let io = this
-            .io
-            .as_mut()
-            .expect("the I/O object is only taken by `into_inner`");
-        poll_io(&this.source, &this.reactor, Direction::Write, cx, None, || {
-            io.write(buf)
-        })
+        self.get_mut()
+            .poll_with_mut(Direction::Write, cx, |io| io.write(buf))
     }
 
     fn poll_write_vectored(
@@ -405,25 +406,13 @@ impl<T: AsFd + Write + Unpin> AsyncWrite for Async<T> {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        let io = this
-            .io
-            .as_mut()
-            .expect("the I/O object is only taken by `into_inner`");
-        poll_io(&this.source, &this.reactor, Direction::Write, cx, None, || {
-            io.write_vectored(bufs)
-        })
+        self.get_mut()
+            .poll_with_mut(Direction::Write, cx, |io| io.write_vectored(bufs))
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        let io = this
-            .io
-            .as_mut()
-            .expect("the I/O object is only taken by `into_inner`");
-        poll_io(&this.source, &this.reactor, Direction::Write, cx, None, || {
-            io.flush()
-        })
+        self.get_mut()
+            .poll_with_mut(Direction::Write, cx, |io| io.flush())
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -436,19 +425,11 @@ where
     for<'a> &'a T: Write,
 {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        let this = *self;
-        let mut io = this.get_ref();
-        poll_io(&this.source, &this.reactor, Direction::Write, cx, None, || {
-            io.write(buf)
-        })
+        self.poll_with(Direction::Write, cx, |mut io| io.write(buf))
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this = *self;
-        let mut io = this.get_ref();
-        poll_io(&this.source, &this.reactor, Direction::Write, cx, None, || {
-            io.flush()
-        })
+        self.poll_with(Direction::Write, cx, |mut io| io.flush())
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -1,6 +1,5 @@
 //! `runtime::Builder`: every knob of a runtime, with its default and the reason for it.
 
-use std::fmt;
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,7 +7,7 @@ use std::time::Duration;
 use super::config::Config;
 use super::{Runtime, UnhandledPanic};
 
-/// Builds a [`Runtime`] with custom settings (asyncio's `Runner(debug=...)` and the event loop
+/// Builds a [`Runtime`] with custom settings (asyncio's `Runner` options and the event loop
 /// setters).
 ///
 /// Methods take and return `&mut Builder`, so settings chain; `build` may be called more than
@@ -25,18 +24,12 @@ use super::{Runtime, UnhandledPanic};
 ///     .unwrap();
 /// assert_eq!(runtime.block_on(async { 1 + 1 }), 2);
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Builder {
+    /// `None`: decided at `build` (environment, then CPU count).
     worker_threads: Option<usize>,
-    thread_name: Arc<dyn Fn() -> String + Send + Sync>,
-    thread_stack_size: Option<usize>,
-    max_blocking_threads: usize,
-    thread_keep_alive: Duration,
-    event_interval: u32,
-    global_queue_interval: u32,
-    on_thread_start: Option<Arc<dyn Fn() + Send + Sync>>,
-    on_thread_stop: Option<Arc<dyn Fn() + Send + Sync>>,
-    unhandled_panic: UnhandledPanic,
+    /// Everything else, with its defaults (see `Config::default`).
+    config: Config,
 }
 
 /// The environment variable that sets the default number of worker threads.
@@ -53,18 +46,7 @@ impl Builder {
     pub fn new() -> Builder {
         Builder {
             worker_threads: None,
-            thread_name: Arc::new(|| "corio-worker".to_string()),
-            thread_stack_size: None,
-            max_blocking_threads: 512,
-            thread_keep_alive: Duration::from_secs(10),
-            // 61, as Go's scheduler uses: a prime, so the check does not fall into lockstep
-            // with periodic task patterns.
-            event_interval: 61,
-            // 31: tokio's long-standing default for the same fairness check.
-            global_queue_interval: 31,
-            on_thread_start: None,
-            on_thread_stop: None,
-            unhandled_panic: UnhandledPanic::Ignore,
+            config: Config::default(),
         }
     }
 
@@ -82,19 +64,19 @@ impl Builder {
     /// Name of the runtime's threads (workers and blocking threads). Default `corio-worker`.
     pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Builder {
         let name = name.into();
-        self.thread_name = Arc::new(move || name.clone());
+        self.config.thread_name = Arc::new(move || name.clone());
         self
     }
 
     /// A function that names each new thread.
     pub fn thread_name_fn(&mut self, f: impl Fn() -> String + Send + Sync + 'static) -> &mut Builder {
-        self.thread_name = Arc::new(f);
+        self.config.thread_name = Arc::new(f);
         self
     }
 
     /// Stack size of the runtime's threads. Default: the platform's default for new threads.
     pub fn thread_stack_size(&mut self, size: usize) -> &mut Builder {
-        self.thread_stack_size = Some(size);
+        self.config.thread_stack_size = Some(size);
         self
     }
 
@@ -104,13 +86,13 @@ impl Builder {
     /// When `n` is 0.
     pub fn max_blocking_threads(&mut self, n: usize) -> &mut Builder {
         assert!(n > 0, "`Builder::max_blocking_threads` must be at least 1");
-        self.max_blocking_threads = n;
+        self.config.max_blocking_threads = n;
         self
     }
 
     /// How long an idle blocking thread waits for work before it exits. Default 10 s.
     pub fn thread_keep_alive(&mut self, duration: Duration) -> &mut Builder {
-        self.thread_keep_alive = duration;
+        self.config.thread_keep_alive = duration;
         self
     }
 
@@ -120,7 +102,7 @@ impl Builder {
     /// When `ticks` is 0.
     pub fn event_interval(&mut self, ticks: u32) -> &mut Builder {
         assert!(ticks > 0, "`Builder::event_interval` must be at least 1");
-        self.event_interval = ticks;
+        self.config.event_interval = ticks;
         self
     }
 
@@ -130,25 +112,25 @@ impl Builder {
     /// When `ticks` is 0.
     pub fn global_queue_interval(&mut self, ticks: u32) -> &mut Builder {
         assert!(ticks > 0, "`Builder::global_queue_interval` must be at least 1");
-        self.global_queue_interval = ticks;
+        self.config.global_queue_interval = ticks;
         self
     }
 
     /// Runs `f` on every runtime thread (worker or blocking) when it starts.
     pub fn on_thread_start(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Builder {
-        self.on_thread_start = Some(Arc::new(f));
+        self.config.on_thread_start = Some(Arc::new(f));
         self
     }
 
     /// Runs `f` on every runtime thread (worker or blocking) before it stops.
     pub fn on_thread_stop(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Builder {
-        self.on_thread_stop = Some(Arc::new(f));
+        self.config.on_thread_stop = Some(Arc::new(f));
         self
     }
 
     /// What a panic in a spawned task does to the runtime (asyncio's exception handler).
     pub fn unhandled_panic(&mut self, behavior: UnhandledPanic) -> &mut Builder {
-        self.unhandled_panic = behavior;
+        self.config.unhandled_panic = behavior;
         self
     }
 
@@ -163,17 +145,7 @@ impl Builder {
         };
         let config = Config {
             worker_threads,
-            thread_name: self.thread_name.clone(),
-            thread_stack_size: self.thread_stack_size,
-            max_blocking_threads: self.max_blocking_threads,
-            thread_keep_alive: self.thread_keep_alive,
-            event_interval: self.event_interval,
-            global_queue_interval: self.global_queue_interval,
-            on_thread_start: self.on_thread_start.clone(),
-            on_thread_stop: self.on_thread_stop.clone(),
-            unhandled_panic: self.unhandled_panic,
-            // One millisecond: the latency goal for I/O behind a blocked worker is a p99 of 1 ms.
-            stall_threshold: Duration::from_millis(1),
+            ..self.config.clone()
         };
         Runtime::start(config)
     }
@@ -193,18 +165,5 @@ fn workers_from_env() -> io::Result<Option<usize>> {
             io::ErrorKind::InvalidInput,
             format!("{WORKER_THREADS_ENV}={value:?} is not a positive integer"),
         )),
-    }
-}
-
-impl fmt::Debug for Builder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Builder")
-            .field("worker_threads", &self.worker_threads)
-            .field("max_blocking_threads", &self.max_blocking_threads)
-            .field("thread_keep_alive", &self.thread_keep_alive)
-            .field("event_interval", &self.event_interval)
-            .field("global_queue_interval", &self.global_queue_interval)
-            .field("unhandled_panic", &self.unhandled_panic)
-            .finish_non_exhaustive()
     }
 }

@@ -24,6 +24,29 @@ pub(crate) struct Config {
     pub(crate) stall_threshold: Duration,
 }
 
+impl Default for Config {
+    /// The defaults of `Builder`, with the reason for each.
+    fn default() -> Config {
+        Config {
+            worker_threads: 1,
+            thread_name: Arc::new(|| "corio-worker".to_string()),
+            thread_stack_size: None,
+            max_blocking_threads: 512,
+            thread_keep_alive: Duration::from_secs(10),
+            // 61, as Go's scheduler uses: a prime, so the check does not fall into lockstep
+            // with periodic task patterns.
+            event_interval: 61,
+            // 31: tokio's long-standing default for the same fairness check.
+            global_queue_interval: 31,
+            on_thread_start: None,
+            on_thread_stop: None,
+            unhandled_panic: UnhandledPanic::Ignore,
+            // One millisecond: the latency goal for I/O behind a blocked worker is a p99 of 1 ms.
+            stall_threshold: Duration::from_millis(1),
+        }
+    }
+}
+
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
