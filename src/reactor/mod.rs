@@ -17,6 +17,11 @@
 //! Registration is edge-triggered and once per source: a readiness change costs one
 //! `epoll_wait` entry and no `epoll_ctl` re-arm, where oneshot mode would cost one extra
 //! `epoll_ctl` per operation that blocks. The price is the tick bookkeeping in [`Source`].
+//! Measured (strace -c) on the echo test of `tests/reactor.rs`, 10 connections × 100 round
+//! trips: 4,006 `recvfrom` of which 1,996 returned `EAGAIN`; oneshot mode would add one
+//! `epoll_ctl(MOD)` for each of those 1,996, edge-triggered adds none. (The 1,648 `epoll_ctl`
+//! calls the trace does show are registrations, peer watches, and `polling`'s own re-arming of
+//! its timer and notifier descriptors, two per `wait`.)
 //!
 //! To *watch* a busy peer without spinning, a worker about to park adds that peer's epoll
 //! descriptor (an epoll fd is itself pollable) to its own poller, in oneshot mode, under the key
