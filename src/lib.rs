@@ -39,6 +39,7 @@
 
 pub mod io;
 pub(crate) mod loom;
+pub mod net;
 pub(crate) mod reactor;
 pub mod runtime;
 pub mod task;

@@ -1,0 +1,356 @@
+//! Networking: TCP, UDP, Unix sockets, name resolution.
+
+mod support;
+
+use std::net::{Shutdown, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use corio::io::{AsyncReadExt, AsyncWriteExt};
+use corio::net::{lookup_host, TcpListener, TcpStream, UdpSocket, UnixDatagram, UnixListener, UnixStream};
+use support::{runtime, HANG_GUARD};
+
+fn registered_sources() -> usize {
+    corio::Handle::current().metrics().workers.iter().map(|w| w.registered_sources).sum()
+}
+
+#[test]
+fn a_thousand_connections_times_a_hundred_messages_through_an_echo_server() {
+    let rt = runtime(2);
+    let echoed = Arc::new(AtomicUsize::new(0));
+    rt.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = corio::spawn(async move {
+            let mut connections = Vec::new();
+            for _ in 0..1000 {
+                let (stream, _) = listener.accept().await.unwrap();
+                connections.push(corio::spawn(async move {
+                    let (mut reader, mut writer) = stream.into_split();
+                    corio::io::copy(&mut reader, &mut writer).await.unwrap()
+                }));
+            }
+            let mut total = 0;
+            for connection in connections {
+                total += connection.await.unwrap();
+            }
+            total
+        });
+        let clients: Vec<_> = (0..1000u32)
+            .map(|client| {
+                let echoed = echoed.clone();
+                corio::spawn(async move {
+                    let mut stream = TcpStream::connect(addr).await.unwrap();
+                    stream.set_nodelay(true).unwrap();
+                    for message in 0..100u32 {
+                        // 32 bytes that identify the client and the message.
+                        let payload: Vec<u8> = (0..32u32).map(|i| (client ^ message.rotate_left(i) ^ i) as u8).collect();
+                        stream.write_all(&payload).await.unwrap();
+                        let mut reply = [0u8; 32];
+                        stream.read_exact(&mut reply).await.unwrap();
+                        assert_eq!(&reply[..], &payload[..], "client {client} message {message}");
+                        echoed.fetch_add(1, Ordering::Relaxed);
+                    }
+                })
+            })
+            .collect();
+        for client in clients {
+            client.await.unwrap();
+        }
+        // Clients dropped their streams: every server connection sees end-of-stream and ends.
+        let bytes = corio::time::timeout(HANG_GUARD, server).await.unwrap().unwrap();
+        assert_eq!(bytes, 1000 * 100 * 32);
+    });
+    assert_eq!(echoed.load(Ordering::Relaxed), 100_000);
+}
+
+#[test]
+fn half_close_lets_the_peer_read_eof_and_still_answer() {
+    let rt = runtime(2);
+    rt.block_on(async {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = corio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut request = Vec::new();
+            stream.read_to_end(&mut request).await.unwrap(); // ends at the client's half close
+            stream.write_all(&request.iter().rev().copied().collect::<Vec<_>>()).await.unwrap();
+        });
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream.write_all(b"abc").await.unwrap();
+        stream.shutdown(Shutdown::Write).unwrap();
+        let mut reply = Vec::new();
+        stream.read_to_end(&mut reply).await.unwrap();
+        assert_eq!(reply, b"cba");
+        server.await.unwrap();
+    });
+}
+
+#[test]
+fn split_halves_work_from_different_tasks_and_reunite() {
+    let rt = runtime(2);
+    rt.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        corio::spawn(async move {
+            let (stream, _) = listener.accept().await.unwrap();
+            let (mut reader, mut writer) = stream.into_split();
+            corio::io::copy(&mut reader, &mut writer).await.unwrap();
+        });
+        let (mut reader, mut writer) = TcpStream::connect(addr).await.unwrap().into_split();
+        let writing = corio::spawn(async move {
+            for i in 0..100u8 {
+                writer.write_all(&[i; 10]).await.unwrap();
+            }
+            writer
+        });
+        let mut all = vec![0u8; 1000];
+        reader.read_exact(&mut all).await.unwrap();
+        for (i, chunk) in all.chunks(10).enumerate() {
+            assert_eq!(chunk, &[i as u8; 10]);
+        }
+        let writer = writing.await.unwrap();
+        let mut stream = reader.reunite(writer).expect("halves of one stream");
+        stream.write_all(b"again").await.unwrap();
+        let mut again = [0u8; 5];
+        stream.read_exact(&mut again).await.unwrap();
+        assert_eq!(&again, b"again");
+
+        // Halves of different streams are refused and handed back.
+        let other = TcpStream::connect(addr).await;
+        if let Ok(other) = other {
+            let (r1, _w1) = stream.into_split();
+            let (_r2, w2) = other.into_split();
+            assert!(r1.reunite(w2).is_err());
+        }
+    });
+}
+
+#[test]
+fn borrowed_split_reads_and_writes_concurrently() {
+    let rt = runtime(2);
+    rt.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        corio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            // Spelled out: with `AsyncReadExt` in scope, `stream.split()` is futures' own split.
+            let (mut reader, mut writer) = TcpStream::split(&mut stream);
+            corio::io::copy(&mut reader, &mut writer).await.unwrap();
+        });
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        let (mut reader, mut writer) = TcpStream::split(&mut stream);
+        let (written, read) = futures::join!(
+            async {
+                writer.write_all(&[7u8; 100_000]).await.unwrap();
+                100_000
+            },
+            async {
+                let mut buf = vec![0u8; 100_000];
+                reader.read_exact(&mut buf).await.unwrap();
+                buf.iter().filter(|&&b| b == 7).count()
+            }
+        );
+        assert_eq!(written, read);
+    });
+}
+
+#[test]
+fn connecting_to_a_closed_port_is_refused() {
+    let rt = runtime(1);
+    rt.block_on(async {
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        };
+        let error = TcpStream::connect(("127.0.0.1", port)).await.unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::ConnectionRefused);
+    });
+}
+
+#[test]
+fn bad_addresses_are_clear_errors() {
+    let rt = runtime(1);
+    rt.block_on(async {
+        let error = TcpStream::connect("no port here").await.unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput, "{error}");
+        let error = TcpListener::bind("127.0.0.1:99999").await.unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput, "{error}");
+    });
+}
+
+#[test]
+fn lookup_host_resolves_localhost_on_the_blocking_pool() {
+    let rt = runtime(1);
+    rt.block_on(async {
+        let addrs: Vec<SocketAddr> = lookup_host("localhost:0").await.unwrap().collect();
+        assert!(!addrs.is_empty());
+        assert!(addrs.iter().all(|addr| addr.ip().is_loopback() && addr.port() == 0), "{addrs:?}");
+        let literal: Vec<SocketAddr> = lookup_host(("127.0.0.1", 8080)).await.unwrap().collect();
+        assert_eq!(literal, vec!["127.0.0.1:8080".parse().unwrap()]);
+        // A host name works for connect too.
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accept = corio::spawn(async move { listener.accept().await.map(|_| ()) });
+        let connected = TcpStream::connect(("localhost", port)).await;
+        if connected.is_ok() {
+            accept.await.unwrap().unwrap();
+        } else {
+            // localhost may resolve to ::1 first on some hosts; 127.0.0.1 must then follow.
+            panic!("connect(localhost) failed: {connected:?}");
+        }
+    });
+}
+
+#[test]
+fn incoming_is_a_stream_of_connections() {
+    use futures::StreamExt;
+    let rt = runtime(2);
+    rt.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let clients: Vec<_> = (0..5).map(|_| corio::spawn(TcpStream::connect(addr))).collect();
+        let accepted: Vec<_> = listener.incoming().take(5).collect().await;
+        assert!(accepted.iter().all(Result::is_ok));
+        for client in clients {
+            client.await.unwrap().unwrap();
+        }
+    });
+}
+
+#[test]
+fn udp_send_to_and_recv_from_between_tasks() {
+    let rt = runtime(2);
+    rt.block_on(async {
+        let server = Arc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
+        let server_addr = server.local_addr().unwrap();
+        let echo = corio::spawn({
+            let server = server.clone();
+            async move {
+                let mut buf = [0u8; 64];
+                for _ in 0..50 {
+                    let (n, from) = server.recv_from(&mut buf).await.unwrap();
+                    server.send_to(&buf[..n], from).await.unwrap();
+                }
+            }
+        });
+        let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        client.connect(server_addr).await.unwrap();
+        assert_eq!(client.peer_addr().unwrap(), server_addr);
+        for i in 0..50u8 {
+            client.send(&[i; 8]).await.unwrap();
+            let mut buf = [0u8; 64];
+            let n = client.recv(&mut buf).await.unwrap();
+            assert_eq!(&buf[..n], &[i; 8]);
+        }
+        echo.await.unwrap();
+    });
+}
+
+fn temp_socket_path(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("corio-net-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("socket")
+}
+
+#[test]
+fn unix_stream_echo_and_half_close() {
+    let rt = runtime(2);
+    let path = temp_socket_path("stream");
+    rt.block_on(async {
+        let listener = UnixListener::bind(&path).unwrap();
+        let server = corio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut request = Vec::new();
+            stream.read_to_end(&mut request).await.unwrap();
+            stream.write_all(&request).await.unwrap();
+        });
+        let mut stream = UnixStream::connect(&path).await.unwrap();
+        stream.write_all(b"over a unix socket").await.unwrap();
+        stream.shutdown(Shutdown::Write).unwrap();
+        let mut reply = Vec::new();
+        stream.read_to_end(&mut reply).await.unwrap();
+        assert_eq!(reply, b"over a unix socket");
+        server.await.unwrap();
+
+        let (a, b) = UnixStream::pair().unwrap();
+        let (mut ar, mut aw) = a.into_split();
+        let (mut br, mut bw) = b.into_split();
+        aw.write_all(b"ping").await.unwrap();
+        let mut buf = [0u8; 4];
+        br.read_exact(&mut buf).await.unwrap();
+        bw.write_all(&buf).await.unwrap();
+        ar.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"ping");
+    });
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+}
+
+#[test]
+fn unix_datagrams_by_path_and_by_pair() {
+    let rt = runtime(2);
+    let server_path = temp_socket_path("dgram-server");
+    let client_path = temp_socket_path("dgram-client");
+    rt.block_on(async {
+        let server = UnixDatagram::bind(&server_path).unwrap();
+        let client = UnixDatagram::bind(&client_path).unwrap();
+        client.send_to(b"hello", &server_path).await.unwrap();
+        let mut buf = [0u8; 16];
+        let (n, from) = server.recv_from(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"hello");
+        assert_eq!(from.as_pathname(), Some(client_path.as_path()));
+        server.send_to(b"back", from.as_pathname().unwrap()).await.unwrap();
+        let n = client.recv(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"back");
+    });
+    let _ = std::fs::remove_dir_all(server_path.parent().unwrap());
+    let _ = std::fs::remove_dir_all(client_path.parent().unwrap());
+}
+
+#[test]
+fn a_connection_dropped_mid_read_or_mid_write_releases_its_registration() {
+    let rt = runtime(2);
+    rt.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let baseline = registered_sources();
+        let peer = std::net::TcpStream::connect(addr).unwrap();
+        let (stream, _) = listener.accept().await.unwrap();
+        assert_eq!(registered_sources(), baseline + 1);
+        let stream = Arc::new(stream);
+        // A reader blocked in read, and a writer blocked because nobody reads the other end.
+        let (reading_tx, reading_rx) = futures::channel::oneshot::channel();
+        let reader = corio::spawn({
+            let stream = stream.clone();
+            async move {
+                let mut buf = [0u8; 8];
+                let mut shared: &corio::net::TcpStream = &stream;
+                let mut read = std::pin::pin!(shared.read(&mut buf));
+                assert!(futures::poll!(read.as_mut()).is_pending());
+                reading_tx.send(()).unwrap();
+                read.await
+            }
+        });
+        let writer = corio::spawn({
+            let stream = stream.clone();
+            async move {
+                let chunk = vec![0u8; 1 << 16];
+                let mut shared: &corio::net::TcpStream = &stream;
+                loop {
+                    shared.write_all(&chunk).await?;
+                }
+                #[allow(unreachable_code)]
+                std::io::Result::Ok(())
+            }
+        });
+        reading_rx.await.unwrap();
+        drop(stream);
+        reader.abort();
+        writer.abort();
+        assert!(reader.await.unwrap_err().is_cancelled());
+        assert!(writer.await.unwrap_err().is_cancelled());
+        assert_eq!(registered_sources(), baseline, "the aborted tasks' socket left the reactor");
+        drop(peer);
+    });
+}
