@@ -42,6 +42,7 @@ pub(crate) mod loom;
 pub mod net;
 pub(crate) mod reactor;
 pub mod runtime;
+pub mod streams;
 pub mod task;
 pub mod time;
 

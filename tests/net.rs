@@ -11,7 +11,12 @@ use corio::net::{lookup_host, TcpListener, TcpStream, UdpSocket, UnixDatagram, U
 use support::{runtime, HANG_GUARD};
 
 fn registered_sources() -> usize {
-    corio::Handle::current().metrics().workers.iter().map(|w| w.registered_sources).sum()
+    corio::Handle::current()
+        .metrics()
+        .workers
+        .iter()
+        .map(|w| w.registered_sources)
+        .sum()
 }
 
 #[test]
@@ -44,7 +49,9 @@ fn a_thousand_connections_times_a_hundred_messages_through_an_echo_server() {
                     stream.set_nodelay(true).unwrap();
                     for message in 0..100u32 {
                         // 32 bytes that identify the client and the message.
-                        let payload: Vec<u8> = (0..32u32).map(|i| (client ^ message.rotate_left(i) ^ i) as u8).collect();
+                        let payload: Vec<u8> = (0..32u32)
+                            .map(|i| (client ^ message.rotate_left(i) ^ i) as u8)
+                            .collect();
                         stream.write_all(&payload).await.unwrap();
                         let mut reply = [0u8; 32];
                         stream.read_exact(&mut reply).await.unwrap();
@@ -74,7 +81,10 @@ fn half_close_lets_the_peer_read_eof_and_still_answer() {
             let (mut stream, _) = listener.accept().await.unwrap();
             let mut request = Vec::new();
             stream.read_to_end(&mut request).await.unwrap(); // ends at the client's half close
-            stream.write_all(&request.iter().rev().copied().collect::<Vec<_>>()).await.unwrap();
+            stream
+                .write_all(&request.iter().rev().copied().collect::<Vec<_>>())
+                .await
+                .unwrap();
         });
         let mut stream = TcpStream::connect(addr).await.unwrap();
         stream.write_all(b"abc").await.unwrap();
@@ -185,7 +195,12 @@ fn lookup_host_resolves_localhost_on_the_blocking_pool() {
     rt.block_on(async {
         let addrs: Vec<SocketAddr> = lookup_host("localhost:0").await.unwrap().collect();
         assert!(!addrs.is_empty());
-        assert!(addrs.iter().all(|addr| addr.ip().is_loopback() && addr.port() == 0), "{addrs:?}");
+        assert!(
+            addrs
+                .iter()
+                .all(|addr| addr.ip().is_loopback() && addr.port() == 0),
+            "{addrs:?}"
+        );
         let literal: Vec<SocketAddr> = lookup_host(("127.0.0.1", 8080)).await.unwrap().collect();
         assert_eq!(literal, vec!["127.0.0.1:8080".parse().unwrap()]);
         // A host name works for connect too.
@@ -300,7 +315,10 @@ fn unix_datagrams_by_path_and_by_pair() {
         let (n, from) = server.recv_from(&mut buf).await.unwrap();
         assert_eq!(&buf[..n], b"hello");
         assert_eq!(from.as_pathname(), Some(client_path.as_path()));
-        server.send_to(b"back", from.as_pathname().unwrap()).await.unwrap();
+        server
+            .send_to(b"back", from.as_pathname().unwrap())
+            .await
+            .unwrap();
         let n = client.recv(&mut buf).await.unwrap();
         assert_eq!(&buf[..n], b"back");
     });
@@ -350,7 +368,11 @@ fn a_connection_dropped_mid_read_or_mid_write_releases_its_registration() {
         writer.abort();
         assert!(reader.await.unwrap_err().is_cancelled());
         assert!(writer.await.unwrap_err().is_cancelled());
-        assert_eq!(registered_sources(), baseline, "the aborted tasks' socket left the reactor");
+        assert_eq!(
+            registered_sources(),
+            baseline,
+            "the aborted tasks' socket left the reactor"
+        );
         drop(peer);
     });
 }

@@ -39,7 +39,9 @@ impl Future for Resolve {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.get_mut() {
             Resolve::Ready(result) => Poll::Ready(result.take().expect("`Resolve` polled after completion")),
-            Resolve::Blocking(handle) => Pin::new(handle).poll(cx).map(|joined| joined.map_err(io::Error::from)?),
+            Resolve::Blocking(handle) => Pin::new(handle)
+                .poll(cx)
+                .map(|joined| joined.map_err(io::Error::from)?),
         }
     }
 }
@@ -159,6 +161,9 @@ where
         }
     }
     Err(last_error.unwrap_or_else(|| {
-        io::Error::new(io::ErrorKind::InvalidInput, "the address resolved to no socket address")
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the address resolved to no socket address",
+        )
     }))
 }

@@ -47,7 +47,15 @@ pub struct OwnedWriteHalf<S: HalfClose> {
 /// Owned halves made by `into_split`.
 pub(crate) fn owned<S: HalfClose>(stream: S) -> (OwnedReadHalf<S>, OwnedWriteHalf<S>) {
     let stream = Arc::new(stream);
-    (OwnedReadHalf { stream: stream.clone() }, OwnedWriteHalf { stream, shutdown_on_drop: true })
+    (
+        OwnedReadHalf {
+            stream: stream.clone(),
+        },
+        OwnedWriteHalf {
+            stream,
+            shutdown_on_drop: true,
+        },
+    )
 }
 
 /// The halves passed to `reunite` came from different streams; both are handed back.

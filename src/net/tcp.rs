@@ -51,7 +51,9 @@ impl TcpListener {
     /// Wraps a listener from the standard library (made non-blocking here). Must be called in
     /// a corio runtime.
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
-        Ok(TcpListener { io: Async::new(listener)? })
+        Ok(TcpListener {
+            io: Async::new(listener)?,
+        })
     }
 
     /// Gives back the standard library listener (left non-blocking).
@@ -115,7 +117,9 @@ impl TcpListener {
 
 impl fmt::Debug for TcpListener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TcpListener").field("local_addr", &self.local_addr().ok()).finish()
+        f.debug_struct("TcpListener")
+            .field("local_addr", &self.local_addr().ok())
+            .finish()
     }
 }
 
@@ -141,7 +145,9 @@ impl Stream for Incoming<'_> {
     type Item = io::Result<TcpStream>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.listener.poll_accept(cx).map(|accepted| Some(accepted.map(|(stream, _)| stream)))
+        self.listener
+            .poll_accept(cx)
+            .map(|accepted| Some(accepted.map(|(stream, _)| stream)))
     }
 }
 
@@ -184,7 +190,9 @@ impl TcpStream {
     /// Wraps a connected stream from the standard library (made non-blocking here). Must be
     /// called in a corio runtime.
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
-        Ok(TcpStream { io: Async::new(stream)? })
+        Ok(TcpStream {
+            io: Async::new(stream)?,
+        })
     }
 
     /// Gives back the standard library stream (left non-blocking).
@@ -249,7 +257,10 @@ impl TcpStream {
     /// trait's by-value `split` (a lock-based split of any reader-writer); write
     /// `TcpStream::split(&mut stream)` for these lock-free halves.
     pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
-        (split::ReadHalf { stream: self }, split::WriteHalf { stream: self })
+        (
+            split::ReadHalf { stream: self },
+            split::WriteHalf { stream: self },
+        )
     }
 
     /// Splits the stream into owned halves that can move to different tasks. Dropping the

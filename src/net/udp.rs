@@ -33,13 +33,18 @@ pub struct UdpSocket {
 impl UdpSocket {
     /// Binds to `addr` (the first resolved address that works).
     pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<UdpSocket> {
-        each_addr(addr, |addr| async move { UdpSocket::from_std(std::net::UdpSocket::bind(addr)?) }).await
+        each_addr(addr, |addr| async move {
+            UdpSocket::from_std(std::net::UdpSocket::bind(addr)?)
+        })
+        .await
     }
 
     /// Wraps a socket from the standard library (made non-blocking here). Must be called in a
     /// corio runtime.
     pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
-        Ok(UdpSocket { io: Async::new(socket)? })
+        Ok(UdpSocket {
+            io: Async::new(socket)?,
+        })
     }
 
     /// Gives back the standard library socket (left non-blocking).
@@ -56,7 +61,10 @@ impl UdpSocket {
     pub async fn send_to<A: ToSocketAddrs>(&self, buf: &[u8], target: A) -> io::Result<usize> {
         let addrs = resolve(&target).await?;
         let addr = *addrs.first().ok_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, "the target resolved to no socket address")
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the target resolved to no socket address",
+            )
         })?;
         self.io.write_with(|socket| socket.send_to(buf, addr)).await
     }
@@ -161,7 +169,9 @@ impl UdpSocket {
 
 impl fmt::Debug for UdpSocket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UdpSocket").field("local_addr", &self.local_addr().ok()).finish()
+        f.debug_struct("UdpSocket")
+            .field("local_addr", &self.local_addr().ok())
+            .finish()
     }
 }
 

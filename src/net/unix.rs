@@ -49,7 +49,9 @@ impl UnixListener {
 
     /// Wraps a listener from the standard library (made non-blocking here).
     pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
-        Ok(UnixListener { io: Async::new(listener)? })
+        Ok(UnixListener {
+            io: Async::new(listener)?,
+        })
     }
 
     /// Gives back the standard library listener (left non-blocking).
@@ -83,7 +85,9 @@ impl UnixListener {
 
 impl fmt::Debug for UnixListener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UnixListener").field("local_addr", &self.local_addr().ok()).finish()
+        f.debug_struct("UnixListener")
+            .field("local_addr", &self.local_addr().ok())
+            .finish()
     }
 }
 
@@ -117,7 +121,9 @@ impl UnixStream {
                     || error.kind() == io::ErrorKind::WouldBlock => {}
             Err(error) => return Err(error),
         }
-        let stream = UnixStream::from_std(std::os::unix::net::UnixStream::from(std::os::fd::OwnedFd::from(socket)))?;
+        let stream = UnixStream::from_std(std::os::unix::net::UnixStream::from(std::os::fd::OwnedFd::from(
+            socket,
+        )))?;
         stream.io.writable().await?;
         if let Some(error) = stream.io.get_ref().take_error()? {
             return Err(error);
@@ -134,7 +140,9 @@ impl UnixStream {
     /// Wraps a stream from the standard library (made non-blocking here). Must be called in a
     /// corio runtime.
     pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
-        Ok(UnixStream { io: Async::new(stream)? })
+        Ok(UnixStream {
+            io: Async::new(stream)?,
+        })
     }
 
     /// Gives back the standard library stream (left non-blocking).
@@ -170,7 +178,10 @@ impl UnixStream {
     /// Splits the stream into a reading and a writing half that borrow it (see
     /// [`TcpStream::split`](super::TcpStream::split) about method syntax).
     pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
-        (split::ReadHalf { stream: self }, split::WriteHalf { stream: self })
+        (
+            split::ReadHalf { stream: self },
+            split::WriteHalf { stream: self },
+        )
     }
 
     /// Splits the stream into owned halves that can move to different tasks.
@@ -199,7 +210,9 @@ pub type OwnedWriteHalf = split::OwnedWriteHalf<UnixStream>;
 
 impl fmt::Debug for UnixStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UnixStream").field("peer_addr", &self.peer_addr().ok()).finish()
+        f.debug_struct("UnixStream")
+            .field("peer_addr", &self.peer_addr().ok())
+            .finish()
     }
 }
 
@@ -309,7 +322,9 @@ impl UnixDatagram {
 
     /// Wraps a socket from the standard library (made non-blocking here).
     pub fn from_std(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
-        Ok(UnixDatagram { io: Async::new(socket)? })
+        Ok(UnixDatagram {
+            io: Async::new(socket)?,
+        })
     }
 
     /// Gives back the standard library socket (left non-blocking).
@@ -361,7 +376,9 @@ impl UnixDatagram {
 
 impl fmt::Debug for UnixDatagram {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UnixDatagram").field("local_addr", &self.local_addr().ok()).finish()
+        f.debug_struct("UnixDatagram")
+            .field("local_addr", &self.local_addr().ok())
+            .finish()
     }
 }
 
