@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use corio::io::{Async, AsyncReadExt, AsyncWriteExt};
+use corio::io::Async;
 
 #[corio::main]
 async fn main() -> std::io::Result<()> {
@@ -54,22 +54,38 @@ async fn main() -> std::io::Result<()> {
         .expect("blocking job");
     println!("sum computed on the blocking pool: {sum}");
 
-    // Raw readiness on a socket (loop.add_reader): a TCP echo over loopback.
-    let listener = Async::new(std::net::TcpListener::bind("127.0.0.1:0")?)?;
-    let addr = listener.get_ref().local_addr()?;
-    let server = corio::spawn(async move {
-        let (stream, _) = listener.read_with(|l| l.accept()).await?;
-        let mut stream = Async::new(stream)?;
-        let mut buf = vec![0; 64];
-        let n = stream.read(&mut buf).await?;
-        stream.write_all(&buf[..n]).await?;
-        std::io::Result::Ok(())
-    });
-    let mut client = Async::new(std::net::TcpStream::connect(addr)?)?;
-    client.write_all(b"ping over loopback").await?;
-    let mut reply = vec![0; 18];
-    client.read_exact(&mut reply).await?;
-    server.await??;
-    println!("echoed: {}", String::from_utf8_lossy(&reply));
+    // Streams (asyncio.start_server / open_connection): a TCP round trip over loopback.
+    let server = corio::streams::start_server(
+        |mut reader: corio::streams::StreamReader, writer: corio::streams::StreamWriter| async move {
+            while let Ok(line) = reader.read_line().await {
+                if line.is_empty() {
+                    break;
+                }
+                writer.write(&line.to_ascii_uppercase());
+            }
+        },
+        "127.0.0.1:0",
+    )
+    .await?;
+    let (mut reader, writer) = corio::streams::open_connection(server.local_addr()?).await?;
+    let start = Instant::now();
+    writer.write(b"hello over tcp\n");
+    let reply = reader.read_line().await?;
+    println!(
+        "round trip {:?}: {}",
+        start.elapsed(),
+        String::from_utf8_lossy(&reply).trim_end()
+    );
+
+    // Raw readiness on any descriptor (loop.add_reader): a UDP datagram through Async<T>.
+    let receiver = Async::new(std::net::UdpSocket::bind("127.0.0.1:0")?)?;
+    let sender = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    sender.send_to(b"datagram", receiver.get_ref().local_addr()?)?;
+    let mut buf = [0u8; 16];
+    let (n, _) = receiver.read_with(|socket| socket.recv_from(&mut buf)).await?;
+    println!(
+        "received through Async<UdpSocket>: {}",
+        String::from_utf8_lossy(&buf[..n])
+    );
     Ok(())
 }
