@@ -2,20 +2,30 @@
 //!
 //! asyncio's `create_task` is [`spawn`]; its `Task` object is the [`JoinHandle`]; `Task.cancel()`
 //! is [`JoinHandle::abort`]; `asyncio.sleep(0)` is [`yield_now`]; `to_thread` /
-//! `run_in_executor` is [`spawn_blocking`].
+//! `run_in_executor` is [`spawn_blocking`]. Structured concurrency: [`TaskGroup`] (asyncio's
+//! `TaskGroup` and `ExceptionGroup`), [`JoinSet`], [`wait`], [`as_completed`], [`gather`],
+//! [`try_gather`], [`shield`]; task-local values: [`task_local!`](crate::task_local).
 
 pub(crate) mod coop;
+mod group;
 pub(crate) mod harness;
 mod join;
+mod join_set;
+mod local;
 pub(crate) mod meta;
 pub(crate) mod registry;
+mod wait;
 mod yield_now;
 
 use std::future::Future;
 use std::panic::Location;
 
+pub use group::{Failure, GroupError, TaskGroup};
 pub use join::{AbortHandle, JoinError, JoinHandle};
+pub use join_set::JoinSet;
+pub use local::{AccessError, LocalKey, TaskLocalFuture};
 pub use meta::Id;
+pub use wait::{as_completed, gather, try_gather, wait, AsCompleted, ReturnWhen};
 pub use yield_now::yield_now;
 
 use crate::runtime::{context, Handle};
@@ -73,6 +83,35 @@ where
     let location = Location::caller();
     context::with_current_shared(|shared| shared.spawn_blocking(f, None, location))
         .unwrap_or_else(|| panic!("`corio::spawn_blocking` called outside a corio runtime; use `Handle::spawn_blocking`, or call it inside `corio::run` / `Runtime::block_on`"))
+}
+
+/// Runs `future` as a task of its own that the caller's cancellation cannot reach (asyncio's
+/// `asyncio.shield`): dropping or aborting whatever awaits the returned handle only detaches
+/// from the work, which runs to completion.
+///
+/// ```
+/// corio::run(async {
+///     let (done_tx, done_rx) = std::sync::mpsc::channel();
+///     let shielded = corio::task::shield(async move {
+///         corio::time::sleep(std::time::Duration::from_millis(10)).await;
+///         done_tx.send("finished anyway").unwrap();
+///     });
+///     let waiter = corio::spawn(async move { shielded.await });
+///     waiter.abort(); // cancels the waiter, not the shielded work
+///     let answer = corio::spawn_blocking(move || done_rx.recv().unwrap()).await.unwrap();
+///     assert_eq!(answer, "finished anyway");
+/// });
+/// ```
+///
+/// # Panics
+/// Outside a corio runtime.
+#[track_caller]
+pub fn shield<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    spawn(future)
 }
 
 /// Configures a task before spawning it: asyncio's `create_task(coro, name=...)`.
