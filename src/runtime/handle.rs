@@ -2,6 +2,7 @@ use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::panic::Location;
+use std::time::{Duration, Instant};
 
 use super::context;
 use super::metrics::RuntimeMetrics;
@@ -91,6 +92,38 @@ impl Handle {
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         super::block_on::block_on(self, future)
+    }
+
+    /// Runs `f` soon, on a worker, after the callbacks submitted before it (asyncio's
+    /// `loop.call_soon` and `call_soon_threadsafe`: callable from any thread). Callbacks run one
+    /// at a time in submission order; they should be short (spawn a task for long work).
+    ///
+    /// ```
+    /// corio::run(async {
+    ///     let (tx, rx) = std::sync::mpsc::channel();
+    ///     let handle = corio::Handle::current();
+    ///     for i in 0..3 {
+    ///         let tx = tx.clone();
+    ///         handle.call_soon(move || tx.send(i).unwrap());
+    ///     }
+    ///     let got: Vec<i32> = corio::spawn_blocking(move || rx.iter().take(3).collect()).await.unwrap();
+    ///     assert_eq!(got, vec![0, 1, 2]);
+    /// });
+    /// ```
+    pub fn call_soon(&self, f: impl FnOnce() + Send + 'static) {
+        super::callbacks::call_soon(&self.shared, Box::new(f));
+    }
+
+    /// Runs `f` once `delay` has passed, never earlier (asyncio's `loop.call_later`).
+    #[track_caller]
+    pub fn call_later(&self, delay: Duration, f: impl FnOnce() + Send + 'static) -> super::TimerHandle {
+        self.call_at(crate::time::deadline_after(delay), f)
+    }
+
+    /// Runs `f` at `when`, never earlier (asyncio's `loop.call_at`).
+    #[track_caller]
+    pub fn call_at(&self, when: Instant, f: impl FnOnce() + Send + 'static) -> super::TimerHandle {
+        super::callbacks::call_at(&self.shared, when, Box::new(f))
     }
 
     /// Enters the runtime on this thread until the guard drops.

@@ -5,6 +5,7 @@
 mod block_on;
 pub(crate) mod blocking;
 mod builder;
+pub(crate) mod callbacks;
 pub(crate) mod config;
 pub(crate) mod context;
 mod handle;
@@ -19,6 +20,7 @@ use std::thread;
 use std::time::Duration;
 
 pub use builder::{Builder, WORKER_THREADS_ENV};
+pub use callbacks::TimerHandle;
 pub use handle::{EnterGuard, Handle, TryCurrentError};
 pub use metrics::{RuntimeMetrics, WorkerMetrics};
 

@@ -14,5 +14,6 @@ pub(crate) mod wheel;
 
 pub use error::Elapsed;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
+pub(crate) use sleep::deadline_after;
 pub use sleep::{sleep, sleep_until, Sleep};
 pub use timeout::{timeout, timeout_at, Timeout};

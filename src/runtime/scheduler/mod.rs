@@ -80,6 +80,8 @@ pub(crate) struct Shared {
     /// The monitor thread, to wake it out of its idle sleep.
     pub(crate) monitor: Mutex<Option<std::thread::Thread>>,
     pub(crate) monitor_state: super::monitor::MonitorState,
+    /// The `call_soon` queue.
+    pub(crate) callbacks: super::callbacks::CallbackQueue,
 }
 
 impl Shared {
@@ -115,6 +117,7 @@ impl Shared {
             panicked_shutdown: AtomicBool::new(false),
             monitor: Mutex::new(None),
             monitor_state: super::monitor::MonitorState::new(),
+            callbacks: Default::default(),
         }
     }
 
