@@ -42,7 +42,7 @@ use std::time::Duration;
 use polling::{Event, Events, PollMode, Poller};
 use slab::Slab;
 
-use crate::loom::{lock, AtomicBool, AtomicUsize, Mutex, Ordering};
+use crate::loom::{lock, AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering};
 use std::sync::Arc;
 
 pub use source::{Direction, Source};
@@ -60,6 +60,8 @@ pub(crate) struct Reactor {
     registered: AtomicUsize,
     /// Set when the runtime shut down: nothing polls this reactor any more.
     closed: AtomicBool,
+    /// I/O events dispatched so far (metrics); written only under the poller's wait lock.
+    events: AtomicU64,
 }
 
 impl Reactor {
@@ -69,6 +71,7 @@ impl Reactor {
             sources: Mutex::new(Slab::new()),
             registered: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
+            events: AtomicU64::new(0),
         })
     }
 
@@ -117,6 +120,11 @@ impl Reactor {
         source.wake_all(&mut wakers);
         wakers.into_iter().for_each(Waker::wake);
         result
+    }
+
+    /// Number of I/O events this reactor dispatched.
+    pub(crate) fn events(&self) -> u64 {
+        self.events.load(Ordering::Relaxed)
     }
 
     /// Number of sources registered with this reactor.
@@ -168,6 +176,14 @@ impl Reactor {
             Err(error) => return Err(error),
         }
         let mut peer_ready = false;
+        let dispatched = events.iter().filter(|event| event.key != PEER_KEY).count() as u64;
+        if dispatched > 0 {
+            // One poller waiter at a time, so a load and a store count exactly.
+            self.events.store(
+                self.events.load(Ordering::Relaxed) + dispatched,
+                Ordering::Relaxed,
+            );
+        }
         {
             let sources = lock(&self.sources);
             for event in events.iter() {

@@ -28,9 +28,13 @@ use super::{Runtime, UnhandledPanic};
 pub struct Builder {
     /// `None`: decided at `build` (environment, then CPU count).
     worker_threads: Option<usize>,
+    debug: bool,
     /// Everything else, with its defaults (see `Config::default`).
     config: Config,
 }
+
+/// The slow-poll threshold of debug mode: asyncio's `slow_callback_duration` default.
+const DEBUG_SLOW_POLL: Duration = Duration::from_millis(100);
 
 /// The environment variable that sets the default number of worker threads.
 pub const WORKER_THREADS_ENV: &str = "CORIO_WORKER_THREADS";
@@ -46,6 +50,7 @@ impl Builder {
     pub fn new() -> Builder {
         Builder {
             worker_threads: None,
+            debug: false,
             config: Config::default(),
         }
     }
@@ -128,6 +133,27 @@ impl Builder {
         self
     }
 
+    /// Debug mode (asyncio's debug mode): every task poll that runs longer than the slow-poll
+    /// threshold (100 ms, asyncio's `slow_callback_duration`, unless set with
+    /// [`slow_poll_threshold`](Builder::slow_poll_threshold)) is reported through `tracing`,
+    /// target `corio`, with the task's id, name, spawn location and duration — while it is still
+    /// running (the monitor thread sees it) and once more when it ends.
+    ///
+    /// ```
+    /// let runtime = corio::runtime::Builder::new().debug(true).build().unwrap();
+    /// runtime.block_on(async { corio::spawn(async { 1 }).await.unwrap() });
+    /// ```
+    pub fn debug(&mut self, enabled: bool) -> &mut Builder {
+        self.debug = enabled;
+        self
+    }
+
+    /// Sets the slow-poll threshold and turns the slow-poll reports on.
+    pub fn slow_poll_threshold(&mut self, threshold: Duration) -> &mut Builder {
+        self.config.slow_poll_threshold = Some(threshold);
+        self
+    }
+
     /// What a panic in a spawned task does to the runtime (asyncio's exception handler).
     pub fn unhandled_panic(&mut self, behavior: UnhandledPanic) -> &mut Builder {
         self.config.unhandled_panic = behavior;
@@ -143,8 +169,13 @@ impl Builder {
             Some(n) => n,
             None => workers_from_env()?.unwrap_or_else(num_cpus::get).max(1),
         };
+        let slow_poll_threshold = self
+            .config
+            .slow_poll_threshold
+            .or(self.debug.then_some(DEBUG_SLOW_POLL));
         let config = Config {
             worker_threads,
+            slow_poll_threshold,
             ..self.config.clone()
         };
         Runtime::start(config)

@@ -20,6 +20,8 @@ pub(crate) struct Config {
     pub(crate) on_thread_start: Option<Callback>,
     pub(crate) on_thread_stop: Option<Callback>,
     pub(crate) unhandled_panic: UnhandledPanic,
+    /// Debug mode's slow-poll threshold; `None`: no reports.
+    pub(crate) slow_poll_threshold: Option<Duration>,
     /// How long a worker may stay inside one poll before the monitor sends help.
     pub(crate) stall_threshold: Duration,
 }
@@ -41,6 +43,7 @@ impl Default for Config {
             on_thread_start: None,
             on_thread_stop: None,
             unhandled_panic: UnhandledPanic::Ignore,
+            slow_poll_threshold: None,
             // One millisecond: the latency goal for I/O behind a blocked worker is a p99 of 1 ms.
             stall_threshold: Duration::from_millis(1),
         }
@@ -56,6 +59,7 @@ impl fmt::Debug for Config {
             .field("event_interval", &self.event_interval)
             .field("global_queue_interval", &self.global_queue_interval)
             .field("unhandled_panic", &self.unhandled_panic)
+            .field("slow_poll_threshold", &self.slow_poll_threshold)
             .finish_non_exhaustive()
     }
 }

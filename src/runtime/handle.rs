@@ -134,6 +134,12 @@ impl Handle {
         }
     }
 
+    /// A snapshot of every live task (asyncio's call-graph introspection); see
+    /// [`TaskDump`](crate::task::TaskDump). Synchronous, callable from any thread.
+    pub fn dump(&self) -> crate::task::TaskDump {
+        crate::task::TaskDump::capture(&self.shared)
+    }
+
     /// A snapshot of the runtime's counters.
     pub fn metrics(&self) -> RuntimeMetrics {
         RuntimeMetrics::collect(&self.shared)

@@ -43,6 +43,8 @@ pub struct WorkerMetrics {
     pub local_queue_depth: usize,
     /// I/O sources registered with its reactor.
     pub registered_sources: usize,
+    /// I/O events its reactor dispatched (by the worker or by a helping peer).
+    pub reactor_events: u64,
 }
 
 impl RuntimeMetrics {
@@ -58,6 +60,7 @@ impl RuntimeMetrics {
                     parks: remote.status.parks.load(Ordering::Relaxed),
                     local_queue_depth: remote.stealer.len(),
                     registered_sources: remote.reactor.registered(),
+                    reactor_events: remote.reactor.events(),
                 })
                 .collect(),
             alive_tasks: shared.registry.len(),

@@ -8,6 +8,7 @@ mod builder;
 pub(crate) mod callbacks;
 pub(crate) mod config;
 pub(crate) mod context;
+mod debug;
 mod handle;
 mod metrics;
 pub(crate) mod monitor;
@@ -73,6 +74,7 @@ impl Runtime {
     }
 
     pub(crate) fn start(config: Config) -> io::Result<Runtime> {
+        crate::task::clock::init();
         let workers = config.worker_threads;
         let mut queues = Vec::with_capacity(workers);
         let mut stealers = Vec::with_capacity(workers);

@@ -53,6 +53,7 @@ pub(crate) fn run(shared: Arc<Shared>) {
     let workers = shared.remotes.len();
     let mut last_polls = vec![0u64; workers];
     let mut assisted = vec![false; workers];
+    let mut reported_slow = vec![0u64; workers];
     let mut wakers = Vec::new();
     while !shared.is_shutdown() {
         if shared.idle.all_parked() {
@@ -73,6 +74,9 @@ pub(crate) fn run(shared: Arc<Shared>) {
         }
 
         for (index, remote) in shared.remotes.iter().enumerate() {
+            if let Some(threshold) = shared.config.slow_poll_threshold {
+                super::debug::check_running_poll(&shared, index, threshold, &mut reported_slow[index]);
+            }
             let polls = remote.status.polls.load(Ordering::Relaxed);
             let stuck = polls % 2 == 1 && polls == last_polls[index];
             last_polls[index] = polls;

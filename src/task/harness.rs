@@ -16,7 +16,8 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use super::meta::TaskMeta;
+use super::clock;
+use super::meta::{TaskMeta, STATE_IDLE, STATE_RUNNING};
 use crate::loom::Ordering;
 use crate::runtime::context;
 
@@ -90,8 +91,16 @@ impl<F: Future> Future for TaskFuture<F> {
         // cheaper increment than an atomic read-modify-write.
         meta.polls
             .store(meta.polls.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+        meta.state.store(STATE_RUNNING, Ordering::Relaxed);
+        let started = clock::now();
         let _entered = context::enter_task(meta);
-        match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+        let result = catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
+        let ticks = meta.poll_ticks.load(Ordering::Relaxed) + clock::now().wrapping_sub(started);
+        meta.poll_ticks.store(ticks, Ordering::Relaxed);
+        // Idle until woken: a wake during this poll reschedules the task right after it returns
+        // (async-task defers it), which marks it scheduled again.
+        meta.state.store(STATE_IDLE, Ordering::Relaxed);
+        match result {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
             Err(payload) => {

@@ -106,6 +106,12 @@ impl<T> Future for JoinHandle<T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         std::task::ready!(coop::poll_proceed(cx));
+        // Record who waits for this task, for dumps (asyncio's call graph).
+        if let Some(awaiter) = crate::runtime::context::with_current_task(|meta| meta.id.as_u64()) {
+            self.meta()
+                .awaited_by
+                .store(awaiter, crate::loom::Ordering::Relaxed);
+        }
         let id = self.id();
         let task = self
             .task

@@ -10,7 +10,7 @@ use std::fmt;
 use std::num::NonZeroU64;
 use std::panic::Location;
 
-use crate::loom::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use crate::loom::{AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use crate::runtime::scheduler::Shared;
 use std::sync::Arc;
 
@@ -56,6 +56,10 @@ impl Id {
             // During thread teardown the thread-local is gone: take a single id.
             .unwrap_or_else(|_| NEXT_BLOCK.fetch_add(1, Ordering::Relaxed));
         Id(NonZeroU64::new(id).expect("task id counter overflowed"))
+    }
+
+    pub(crate) fn from_raw(id: NonZeroU64) -> Id {
+        Id(id)
     }
 
     /// The id as a number, for logs and metrics.
@@ -105,7 +109,20 @@ pub(crate) struct TaskMeta {
     pub(crate) registry_key: AtomicUsize,
     /// Number of polls so far; relaxed, for introspection only.
     pub(crate) polls: AtomicU64,
+    /// Total time spent in polls, in poll-clock ticks (`task::clock`); relaxed.
+    pub(crate) poll_ticks: AtomicU64,
+    /// `STATE_*`: what the task is doing, for dumps; relaxed (a dump is a snapshot).
+    pub(crate) state: AtomicU8,
+    /// The id of the task that last awaited this one's `JoinHandle` (0: none); relaxed.
+    pub(crate) awaited_by: AtomicU64,
 }
+
+/// The task waits to be woken.
+pub(crate) const STATE_IDLE: u8 = 0;
+/// The task is in a run queue.
+pub(crate) const STATE_SCHEDULED: u8 = 1;
+/// The task is being polled.
+pub(crate) const STATE_RUNNING: u8 = 2;
 
 impl TaskMeta {
     pub(crate) fn new(
@@ -123,6 +140,9 @@ impl TaskMeta {
             flags: AtomicU32::new(0),
             registry_key: AtomicUsize::new(NOT_REGISTERED),
             polls: AtomicU64::new(0),
+            poll_ticks: AtomicU64::new(0),
+            state: AtomicU8::new(STATE_SCHEDULED),
+            awaited_by: AtomicU64::new(0),
         }
     }
 

@@ -6,7 +6,9 @@
 //! `TaskGroup` and `ExceptionGroup`), [`JoinSet`], [`wait`], [`as_completed`], [`gather`],
 //! [`try_gather`], [`shield`]; task-local values: [`task_local!`](crate::task_local).
 
+pub(crate) mod clock;
 pub(crate) mod coop;
+mod dump;
 mod group;
 pub(crate) mod harness;
 mod join;
@@ -20,6 +22,7 @@ mod yield_now;
 use std::future::Future;
 use std::panic::Location;
 
+pub use dump::{TaskDump, TaskInfo, TaskState};
 pub use group::{Failure, GroupError, TaskGroup};
 pub use join::{AbortHandle, JoinError, JoinHandle};
 pub use join_set::JoinSet;

@@ -135,6 +135,19 @@ impl Registry {
         self.closed.load(Ordering::SeqCst)
     }
 
+    /// Calls `f` with every registered task's metadata, shard by shard under the shard's lock
+    /// (so no entry can be removed meanwhile). `f` must not spawn, wake or drop tasks.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&TaskMeta)) {
+        for shard in self.shards.iter() {
+            let shard = lock(shard);
+            for (_, entry) in shard.tasks.iter() {
+                // SAFETY: the entry's waker keeps the task allocation, and so its metadata,
+                // alive; the entry cannot be removed while we hold the shard lock.
+                f(unsafe { entry.meta.as_ref() });
+            }
+        }
+    }
+
     /// Number of live tasks.
     pub(crate) fn len(&self) -> usize {
         self.shards.iter().map(|shard| lock(shard).tasks.len()).sum()

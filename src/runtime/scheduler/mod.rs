@@ -59,6 +59,9 @@ pub(crate) struct Status {
     /// Counters for `RuntimeMetrics` (relaxed; written only by the owner).
     pub(crate) steals: AtomicU64,
     pub(crate) parks: AtomicU64,
+    /// Debug mode: the task being polled and when its poll started (poll-clock ticks).
+    pub(crate) current_task: AtomicU64,
+    pub(crate) poll_started: AtomicU64,
 }
 
 pub(crate) struct Shared {
@@ -100,6 +103,8 @@ impl Shared {
                     stuck: AtomicBool::new(false),
                     steals: AtomicU64::new(0),
                     parks: AtomicU64::new(0),
+                    current_task: AtomicU64::new(0),
+                    poll_started: AtomicU64::new(0),
                 }),
             })
             .collect();
@@ -262,6 +267,9 @@ impl Shared {
 
 /// The schedule function of every async task.
 fn schedule_task(task: Task, info: ScheduleInfo) {
+    task.metadata()
+        .state
+        .store(crate::task::meta::STATE_SCHEDULED, Ordering::Relaxed);
     context::with_worker(|worker| match worker {
         Some(worker) if std::ptr::eq(&*worker.shared, &*task.metadata().shared) => {
             worker.schedule_local(task, info.woken_while_running)
@@ -278,6 +286,9 @@ fn schedule_task(task: Task, info: ScheduleInfo) {
 
 /// The schedule function of blocking tasks: hand them to the blocking pool.
 fn schedule_blocking(task: Task) {
+    task.metadata()
+        .state
+        .store(crate::task::meta::STATE_SCHEDULED, Ordering::Relaxed);
     let shared = task.metadata().shared.clone();
     shared.blocking.schedule(task, &shared);
 }

@@ -133,7 +133,16 @@ impl WorkerLocal {
         let polls = status.polls.load(Ordering::Relaxed);
         status.polls.store(polls.wrapping_add(1), Ordering::Relaxed);
         self.running.set(true);
-        task.run();
+        match self.shared.config.slow_poll_threshold {
+            None => {
+                task.run();
+            }
+            Some(threshold) => {
+                let note = crate::runtime::debug::poll_starting(&self.shared, self.index, task.metadata());
+                task.run();
+                crate::runtime::debug::poll_finished(threshold, note);
+            }
+        }
         self.running.set(false);
         status.polls.store(polls.wrapping_add(2), Ordering::Relaxed);
     }
