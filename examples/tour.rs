@@ -40,6 +40,33 @@ async fn main() -> std::io::Result<()> {
         Err(elapsed) => println!("timeout: {elapsed}"),
     }
 
+    // Structured concurrency (asyncio.TaskGroup): results in spawn order, or every failure.
+    let mut group = corio::task::TaskGroup::new();
+    for word in ["task", "group", "results"] {
+        group.spawn(async move { Ok::<_, String>(word.len()) });
+    }
+    println!("task group lengths: {:?}", group.join().await);
+    let mut group = corio::task::TaskGroup::<(), String>::new();
+    group.spawn(async { Err("one child failed".to_string()) });
+    group.spawn(std::future::pending()); // cancelled by its sibling's failure
+    match group.join().await {
+        Ok(_) => println!("the group succeeded?"),
+        Err(error) => println!("task group error: {error}"),
+    }
+
+    // Introspection (asyncio's call graph): a named task awaited by another, in a dump.
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let parent = corio::task::Builder::new().name("parent").spawn(async move {
+        let child = corio::task::Builder::new()
+            .name("child")
+            .spawn(async move { corio::spawn_blocking(move || released.recv()).await });
+        child.await
+    });
+    corio::time::sleep(Duration::from_millis(10)).await;
+    print!("{}", corio::Handle::current().dump());
+    release.send(()).ok();
+    let _ = parent.await;
+
     // Cancelling a task (Task.cancel()).
     let forever = corio::spawn(std::future::pending::<()>());
     forever.abort();
