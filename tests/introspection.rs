@@ -167,11 +167,23 @@ fn debug_mode_reports_a_slow_poll_while_it_runs_and_when_it_ends() {
 fn metrics_count_reactor_events_and_blocking_threads() {
     let rt = runtime(2);
     rt.block_on(async {
-        let listener = corio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let accept = corio::spawn(async move { listener.accept().await.map(|_| ()) });
-        let _stream = corio::net::TcpStream::connect(addr).await.unwrap();
-        accept.await.unwrap().unwrap();
+        let (a, b) = corio::net::UnixStream::pair().unwrap();
+        // The reader waits before any data exists, so only a reactor event can wake it.
+        let (waiting_tx, waiting_rx) = oneshot::channel::<()>();
+        let reader = corio::spawn(async move {
+            use futures::AsyncReadExt;
+            let mut a = a;
+            let mut buf = [0u8; 1];
+            let mut read = std::pin::pin!(a.read(&mut buf));
+            assert!(futures::poll!(read.as_mut()).is_pending());
+            waiting_tx.send(()).unwrap();
+            read.await.unwrap()
+        });
+        waiting_rx.await.unwrap();
+        use futures::AsyncWriteExt;
+        let mut b = b;
+        b.write_all(b"x").await.unwrap();
+        assert_eq!(reader.await.unwrap(), 1);
         corio::spawn_blocking(|| ()).await.unwrap();
     });
     let metrics = rt.metrics();
