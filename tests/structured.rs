@@ -114,7 +114,7 @@ fn a_panic_is_a_failure_panic_and_all_failures_are_kept() {
         group.spawn(async { panic!("alone") });
         group.spawn(async { Ok(1) });
         let error = group.join().await.unwrap_err();
-        assert!(matches!(&error.failures()[..], [Failure::Panic(_)]), "{error:?}");
+        assert!(matches!(error.failures(), [Failure::Panic(_)]), "{error:?}");
     });
 }
 
