@@ -40,9 +40,11 @@
 pub mod io;
 pub(crate) mod loom;
 pub mod net;
+pub mod queue;
 pub(crate) mod reactor;
 pub mod runtime;
 pub mod streams;
+pub mod sync;
 pub mod task;
 pub mod time;
 
