@@ -63,7 +63,14 @@ async fn main() -> std::io::Result<()> {
     let clients: Clients = Arc::default();
     let next_id = Arc::new(AtomicU64::new(0));
     let server = start_server(
-        move |reader, writer| client(clients.clone(), next_id.fetch_add(1, Ordering::Relaxed), reader, writer),
+        move |reader, writer| {
+            client(
+                clients.clone(),
+                next_id.fetch_add(1, Ordering::Relaxed),
+                reader,
+                writer,
+            )
+        },
         "127.0.0.1:8008",
     )
     .await?;

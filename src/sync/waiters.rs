@@ -53,7 +53,13 @@ impl WaitList {
 
     /// Appends a waiter asking for `request`, parked with `waker`.
     pub(crate) fn push_back(&mut self, request: usize, waker: Waker) -> WaiterKey {
-        let key = self.nodes.insert(Node { waker: Some(waker), request, notified: false, prev: self.tail, next: None });
+        let key = self.nodes.insert(Node {
+            waker: Some(waker),
+            request,
+            notified: false,
+            prev: self.tail,
+            next: None,
+        });
         match self.tail {
             Some(tail) => self.nodes[tail].next = Some(key),
             None => self.head = Some(key),
