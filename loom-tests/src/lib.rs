@@ -1,4 +1,4 @@
-//! Loom models of corio's concurrency protocols.
+//! Loom models of corio's concurrency protocols, and the helpers they share.
 //!
 //! The models live in `tests/`, one file per area, and check corio's real code: the crate is
 //! built with `RUSTFLAGS="--cfg loom"`, which switches its atomics and locks (the `src/loom.rs`
@@ -9,3 +9,59 @@
 //! ```
 //!
 //! Without `--cfg loom` the test files compile to nothing.
+
+#[cfg(loom)]
+mod helpers {
+    use std::future::Future;
+    use std::pin::{pin, Pin};
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Wake, Waker};
+
+    use loom::sync::{Condvar, Mutex};
+
+    /// A waker that sets a flag under a loom lock and signals a loom condvar, so that a wake-up
+    /// that never comes shows as a deadlock in the model.
+    #[derive(Default)]
+    struct Signal {
+        woken: Mutex<bool>,
+        condvar: Condvar,
+    }
+
+    impl Wake for Signal {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+
+        fn wake_by_ref(self: &Arc<Self>) {
+            *self.woken.lock().unwrap() = true;
+            self.condvar.notify_one();
+        }
+    }
+
+    /// Drives `future` to completion on the current loom thread, sleeping until it is woken. A
+    /// wake-up lost by the code under test leaves the thread asleep forever, which loom reports
+    /// as a deadlock.
+    pub fn block_on<F: Future>(future: F) -> F::Output {
+        let signal = Arc::new(Signal::default());
+        let waker = Waker::from(signal.clone());
+        let mut future = pin!(future);
+        loop {
+            if let Poll::Ready(output) = future.as_mut().poll(&mut Context::from_waker(&waker)) {
+                return output;
+            }
+            let mut woken = signal.woken.lock().unwrap();
+            while !*woken {
+                woken = signal.condvar.wait(woken).unwrap();
+            }
+            *woken = false;
+        }
+    }
+
+    /// Polls `future` once with a waker that does nothing.
+    pub fn poll_once<F: Future>(future: Pin<&mut F>) -> Poll<F::Output> {
+        future.poll(&mut Context::from_waker(Waker::noop()))
+    }
+}
+
+#[cfg(loom)]
+pub use helpers::{block_on, poll_once};

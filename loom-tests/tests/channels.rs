@@ -10,34 +10,13 @@
 use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Waker};
 
 use corio::sync::{broadcast, mpsc, oneshot, watch};
 use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use loom::thread;
 
-/// Wakes a loom thread parked in `block_on`.
-struct Unparker(thread::Thread);
-
-impl Wake for Unparker {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-}
-
-/// Drives `future` on the current loom thread, parking between polls (an unpark that comes
-/// before the park is kept, so only a wake-up lost by the code under test leaves it parked).
-fn block_on<F: Future>(future: F) -> F::Output {
-    let waker = Waker::from(Arc::new(Unparker(thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut future = pin!(future);
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return output;
-        }
-        thread::park();
-    }
-}
+use corio_loom_tests::block_on;
 
 /// Counts drops of the values it hands out, so that a model can check a message is neither
 /// lost nor dropped twice.

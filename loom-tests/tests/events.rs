@@ -1,60 +1,18 @@
 //! `Notify`, `Event` and `Barrier` (`src/sync/{notify,event,barrier}.rs`): no lost wake-up, no
 //! lost notification on cancellation, one leader per barrier round.
 //!
-//! `block_on` below parks the loom thread until its future's waker is woken; loom reports a
+//! `block_on` parks the loom thread until its future's waker is woken; loom reports a
 //! deadlock if that never happens, so "the future completes" also checks that the right waker
 //! was woken.
 #![cfg(loom)]
 
-use std::future::Future;
 use std::pin::pin;
-use std::task::{Context, Poll, Wake, Waker};
 
 use corio::sync::{Barrier, Event, Notify};
-use loom::sync::{Arc, Condvar, Mutex};
+use loom::sync::Arc;
 use loom::thread;
 
-/// The waker of `block_on`: a "woken" flag under a lock, and a condition variable to sleep on.
-#[derive(Default)]
-struct Signal {
-    woken: Mutex<bool>,
-    condvar: Condvar,
-}
-
-impl Wake for Signal {
-    fn wake(self: std::sync::Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &std::sync::Arc<Self>) {
-        *self.woken.lock().unwrap() = true;
-        self.condvar.notify_one();
-    }
-}
-
-/// Drives `future` to completion on the current loom thread, sleeping between polls until the
-/// future's waker is woken. (loom's own `block_on` needs its `futures` feature.)
-fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    let signal = std::sync::Arc::new(Signal::default());
-    let waker = Waker::from(signal.clone());
-    let mut cx = Context::from_waker(&waker);
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return output;
-        }
-        let mut woken = signal.woken.lock().unwrap();
-        while !*woken {
-            woken = signal.condvar.wait(woken).unwrap();
-        }
-        *woken = false;
-    }
-}
-
-/// Polls `future` once with a waker that does nothing.
-fn poll_once<F: Future>(future: std::pin::Pin<&mut F>) -> Poll<F::Output> {
-    future.poll(&mut Context::from_waker(std::task::Waker::noop()))
-}
+use corio_loom_tests::{block_on, poll_once};
 
 /// `notify_one` races with a waiter that registers: either the waiter is queued and is woken,
 /// or it finds the stored permit. Never neither.

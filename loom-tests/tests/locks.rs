@@ -6,35 +6,13 @@
 use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Waker};
 
 use corio::sync::{Condvar, Mutex, RwLock, Semaphore};
 use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use loom::thread;
 
-/// Wakes a loom thread parked in `block_on`.
-struct Unparker(thread::Thread);
-
-impl Wake for Unparker {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-}
-
-/// Drives `future` on the current loom thread, parking between polls (an unpark that comes
-/// before the park is kept, so a wake-up is never lost here; a wake-up lost by the code under
-/// test leaves the thread parked forever, which loom reports as a deadlock).
-fn block_on<F: Future>(future: F) -> F::Output {
-    let waker = Waker::from(Arc::new(Unparker(thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut future = pin!(future);
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return output;
-        }
-        thread::park();
-    }
-}
+use corio_loom_tests::block_on;
 
 /// Polls `future` once with a waker that does nothing, then drops it: a waiter that queues
 /// (and may then be handed permits) and is cancelled.

@@ -4,56 +4,13 @@
 //! deadlock (a `block_on` that is never woken).
 #![cfg(loom)]
 
-use std::future::Future;
-use std::pin::{pin, Pin};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
 
 use corio::queue::{Queue, QueueShutDown};
 use loom::sync::atomic::{AtomicBool, Ordering};
-use loom::sync::{Condvar, Mutex};
 use loom::thread;
 
-/// A waker that sets a flag under a loom lock and signals a loom condvar, so that a wake-up that
-/// never comes shows as a deadlock in the model. (loom's own `future::block_on` needs loom's
-/// `futures` feature, which the workspace does not enable.)
-#[derive(Default)]
-struct Signal {
-    woken: Mutex<bool>,
-    condvar: Condvar,
-}
-
-impl Wake for Signal {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-    fn wake_by_ref(self: &Arc<Self>) {
-        *self.woken.lock().unwrap() = true;
-        self.condvar.notify_one();
-    }
-}
-
-/// Drives `future` to completion on the current loom thread, sleeping until it is woken.
-fn block_on<F: Future>(future: F) -> F::Output {
-    let signal = Arc::new(Signal::default());
-    let waker = Waker::from(signal.clone());
-    let mut future = pin!(future);
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut Context::from_waker(&waker)) {
-            return output;
-        }
-        let mut woken = signal.woken.lock().unwrap();
-        while !*woken {
-            woken = signal.condvar.wait(woken).unwrap();
-        }
-        *woken = false;
-    }
-}
-
-/// Polls `future` once with a waker that does nothing.
-fn poll_once<F: Future>(future: Pin<&mut F>) -> Poll<F::Output> {
-    future.poll(&mut Context::from_waker(Waker::noop()))
-}
+use corio_loom_tests::{block_on, poll_once};
 
 /// A producer puts two items into a queue bounded at one while the consumer gets them: the
 /// consumer waits on empty, the producer on full, and each wakes the other. Never a lost

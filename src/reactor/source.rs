@@ -23,7 +23,9 @@ use crate::loom::{lock, AtomicUsize, Mutex, Ordering};
 /// A readiness direction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Direction {
+    /// Readable: data (or end-of-stream, or an error) to read.
     Read = 0,
+    /// Writable: room to write.
     Write = 1,
 }
 
@@ -50,6 +52,7 @@ struct Waiters {
     extra: Slab<Option<Waker>>,
 }
 
+/// The readiness and waiters of one registered I/O source.
 pub struct Source {
     /// The key of this source in its reactor's slab.
     pub(crate) key: usize,
@@ -58,6 +61,7 @@ pub struct Source {
 }
 
 impl Source {
+    /// A source with reactor slab key `key`, optimistically ready both ways.
     pub fn new(key: usize) -> Source {
         Source {
             key,

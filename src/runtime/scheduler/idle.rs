@@ -28,6 +28,7 @@ const UNPARKED_SHIFT: usize = 16;
 const SEARCHING_MASK: usize = (1 << UNPARKED_SHIFT) - 1;
 const UNPARKED_ONE: usize = 1 << UNPARKED_SHIFT;
 
+/// The idle set of a runtime's workers (see the module docs).
 pub struct Idle {
     state: AtomicUsize,
     sleepers: Mutex<Vec<usize>>,
@@ -35,6 +36,7 @@ pub struct Idle {
 }
 
 impl Idle {
+    /// The idle set of `workers` workers, all awake, none searching.
     pub fn new(workers: usize) -> Idle {
         assert!(workers < SEARCHING_MASK, "too many worker threads: {workers}");
         Idle {
