@@ -6,6 +6,7 @@
 //! For asyncio's buffered streams (`open_connection`, `start_server`) see `corio::streams`.
 
 mod addr;
+mod io_impls;
 pub mod tcp;
 pub mod udp;
 pub mod unix;
