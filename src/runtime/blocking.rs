@@ -182,6 +182,7 @@ fn thread_main(shared: Arc<Shared>, id: usize) {
         loop {
             if let Some(task) = state.queue.pop_front() {
                 drop(state);
+                context::reset_poll_clock();
                 task.run();
                 state = lock(&pool.state);
                 continue;

@@ -3,7 +3,7 @@
 //! A dump walks the task registry and copies what each task's metadata says: id, name, spawn
 //! location, state, poll count, total poll time, and which task awaits it (recorded when a task
 //! polls another's `JoinHandle`, which also covers `TaskGroup::join` and `shield`). Keeping this
-//! costs the poll path a few relaxed stores and two reads of a cheap clock; taking a dump
+//! costs the poll path a few relaxed stores and one read of a cheap clock; taking a dump
 //! briefly locks each registry shard in turn.
 
 use std::collections::{BTreeMap, HashSet};

@@ -16,7 +16,6 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use super::clock;
 use super::meta::{TaskMeta, STATE_IDLE, STATE_RUNNING};
 use crate::loom::Ordering;
 use crate::runtime::context;
@@ -92,10 +91,9 @@ impl<F: Future> Future for TaskFuture<F> {
         meta.polls
             .store(meta.polls.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
         meta.state.store(STATE_RUNNING, Ordering::Relaxed);
-        let started = clock::now();
         let _entered = context::enter_task(meta);
         let result = catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
-        let ticks = meta.poll_ticks.load(Ordering::Relaxed) + clock::now().wrapping_sub(started);
+        let ticks = meta.poll_ticks.load(Ordering::Relaxed) + context::poll_clock_lap();
         meta.poll_ticks.store(ticks, Ordering::Relaxed);
         // Idle until woken: a wake during this poll reschedules the task right after it returns
         // (async-task defers it), which marks it scheduled again.

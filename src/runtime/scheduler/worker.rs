@@ -106,12 +106,19 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, local: LocalQueue<Task>) {
 impl WorkerLocal {
     fn run_loop(&self, state: &mut LoopState) {
         let event_interval = self.shared.config.event_interval.max(1);
+        context::reset_poll_clock();
         while !self.shared.is_shutdown() {
             state.tick = state.tick.wrapping_add(1);
             if state.tick.is_multiple_of(event_interval) {
                 self.maintenance(state);
             }
-            if let Some(task) = self.next_task(state).or_else(|| self.search(state)) {
+            if let Some(task) = self.next_task(state) {
+                self.run_task(task, state);
+                continue;
+            }
+            if let Some(task) = self.search(state) {
+                // Searching (stealing, spinning) is not the found task's poll time.
+                context::reset_poll_clock();
                 self.run_task(task, state);
                 continue;
             }
@@ -358,6 +365,7 @@ impl WorkerLocal {
         }
         state.is_searching = shared.idle.transition_worker_from_parked(self.index);
         crate::runtime::monitor::worker_unparked(shared);
+        context::reset_poll_clock();
         self.fire_timers(state);
         if let (true, Some(peer)) = (peer_ready, watched) {
             self.help_poll(peer, state);
