@@ -37,6 +37,8 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "hyper")]
+pub mod compat;
 pub mod io;
 pub(crate) mod loom;
 pub mod net;
