@@ -2,6 +2,7 @@
 
 mod support;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -85,4 +86,55 @@ fn a_panicking_callback_does_not_stop_the_others() {
     handle.call_soon(|| panic!("callback failure"));
     handle.call_soon(move || tx.send("still running").unwrap());
     assert_eq!(rx.recv_timeout(HANG_GUARD).unwrap(), "still running");
+}
+
+/// `TimerHandle::cancel` documents "after this returns it will not start", but a callback whose
+/// timer already fired (queued behind other callbacks) still runs after `cancel`.
+#[test]
+fn timer_handle_cancel_after_fire_prevents_the_callback() {
+    let rt = runtime(2);
+    rt.block_on(async {
+        let handle = corio::Handle::current();
+        // Occupy the callback queue so that the timer callback waits in it.
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let (busy_tx, busy_rx) = std::sync::mpsc::channel::<()>();
+        handle.call_soon(move || {
+            busy_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+        });
+        corio::spawn_blocking(move || busy_rx.recv().unwrap())
+            .await
+            .unwrap();
+        let ran = Arc::new(AtomicBool::new(false));
+        let timer = {
+            let ran = ran.clone();
+            handle.call_later(Duration::from_millis(1), move || {
+                ran.store(true, Ordering::SeqCst)
+            })
+        };
+        // Wait until the timer task has fired (handed its callback to the queue) and ended.
+        // Bounded: the assertion after the loop reports a state that never came.
+        for _ in 0..1_000_000 {
+            let dump = handle.dump();
+            if !dump
+                .tasks()
+                .iter()
+                .any(|t| t.name.as_deref() == Some("corio::call_later"))
+            {
+                break;
+            }
+            corio::task::yield_now().await;
+        }
+        timer.cancel();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        handle.call_soon(move || done_tx.send(()).unwrap());
+        release_tx.send(()).unwrap();
+        corio::spawn_blocking(move || done_rx.recv().unwrap())
+            .await
+            .unwrap();
+        assert!(
+            !ran.load(Ordering::SeqCst),
+            "the callback ran although cancel() returned before it started"
+        );
+    });
 }

@@ -376,3 +376,41 @@ fn a_connection_dropped_mid_read_or_mid_write_releases_its_registration() {
         drop(peer);
     });
 }
+
+/// `UnixStream::connect` treats `EAGAIN` (listener backlog full) as "in progress" and returns
+/// an unconnected socket as if connected.
+#[test]
+fn unix_connect_to_a_full_backlog_does_not_return_an_unconnected_stream() {
+    let rt = runtime(2);
+    rt.block_on(async {
+        let dir = std::env::temp_dir().join(format!("corio-review2-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("full.sock");
+        let _ = std::fs::remove_file(&path);
+        // A listener with a backlog of 1 that never accepts.
+        let listener = socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None).unwrap();
+        listener.bind(&socket2::SockAddr::unix(&path).unwrap()).unwrap();
+        listener.listen(1).unwrap();
+        let mut streams = Vec::new();
+        let mut bad = None;
+        for _ in 0..16 {
+            match corio::net::UnixStream::connect(&path).await {
+                Ok(stream) => {
+                    if let Err(error) = stream.peer_addr() {
+                        bad = Some(error);
+                        break;
+                    }
+                    streams.push(stream);
+                }
+                Err(_) => break, // the right outcome: an error once the backlog is full
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        if let Some(error) = bad {
+            panic!(
+                "connect returned Ok after {} connections, but the stream is not connected: {error}",
+                streams.len()
+            );
+        }
+    });
+}

@@ -424,3 +424,33 @@ fn join_set_joins_in_completion_order_and_aborts_on_drop() {
     });
     support::eventually("a dropped JoinSet aborts its tasks", || drops.dropped() == 5);
 }
+
+/// A task-local scope's future is dropped (cancelled) outside the scope: cleanup code in its
+/// destructors cannot see the value (asyncio runs `finally` blocks inside the task's context).
+#[test]
+fn task_local_is_visible_while_the_scoped_future_is_dropped() {
+    struct Guard(std::sync::mpsc::Sender<Option<u32>>);
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            let _ = self.0.send(REQUEST.try_with(|v| *v).ok());
+        }
+    }
+    let rt = runtime(2);
+    rt.block_on(async {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (polled_tx, polled_rx) = corio::sync::oneshot::channel::<()>();
+        let task = corio::spawn(REQUEST.scope(7, async move {
+            let _guard = Guard(tx);
+            let _ = polled_tx.send(());
+            std::future::pending::<()>().await;
+        }));
+        polled_rx.await.unwrap();
+        task.abort();
+        assert!(task.await.unwrap_err().is_cancelled());
+        assert_eq!(
+            rx.recv().unwrap(),
+            Some(7),
+            "the value was not set while the future was dropped"
+        );
+    });
+}

@@ -102,9 +102,9 @@ impl UnixStream {
         socket.set_nonblocking(true)?;
         match socket.connect(&SockAddr::unix(path)?) {
             Ok(()) => {}
-            Err(error)
-                if error.raw_os_error() == Some(libc::EINPROGRESS)
-                    || error.kind() == io::ErrorKind::WouldBlock => {}
+            // `EAGAIN` from a Unix connect means the listener's backlog is full and nothing
+            // happened: only `EINPROGRESS` means "connecting, wait for writability".
+            Err(error) if error.raw_os_error() == Some(libc::EINPROGRESS) => {}
             Err(error) => return Err(error),
         }
         let stream = UnixStream::from_std(std::os::unix::net::UnixStream::from(std::os::fd::OwnedFd::from(

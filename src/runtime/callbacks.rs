@@ -117,10 +117,17 @@ pub(crate) fn call_at(shared: &Arc<Shared>, when: Instant, callback: Callback) -
     let task = shared.spawn(
         async move {
             crate::time::sleep_until(timer_inner.when).await;
-            let callback = lock(&timer_inner.callback).take();
-            if let Some(callback) = callback {
-                call_soon(&timer_shared, callback);
-            }
+            // The callback stays in the handle until it actually runs, so that `cancel` still
+            // stops a callback that is due but waiting in the queue.
+            call_soon(
+                &timer_shared,
+                Box::new(move || {
+                    let callback = lock(&timer_inner.callback).take();
+                    if let Some(callback) = callback {
+                        callback();
+                    }
+                }),
+            );
         },
         Some("corio::call_later".into()),
         std::panic::Location::caller(),

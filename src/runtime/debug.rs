@@ -40,7 +40,8 @@ pub(crate) fn poll_starting(shared: &Shared, index: usize, meta: &TaskMeta) -> P
 
 /// Called by the worker when the poll noted in `note` has returned.
 pub(crate) fn poll_finished(threshold: Duration, note: PollNote) {
-    let took = clock::to_duration(clock::now().wrapping_sub(note.started));
+    // Saturating: a thread that moved to a core whose counter lags must not see a huge poll.
+    let took = clock::to_duration(clock::now().saturating_sub(note.started));
     if took >= threshold {
         tracing::warn!(
             target: "corio",

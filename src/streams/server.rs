@@ -79,8 +79,10 @@ struct State {
     serving: bool,
     connections: Slab<Connection>,
     accept_task: Option<AbortHandle>,
-    /// Tasks in `wait_closed` / `serve_forever`.
+    /// Tasks in `wait_closed` (woken when the server is closed and the last connection ends).
     waiters: Vec<Waker>,
+    /// Tasks in `serve_forever` (woken as soon as the server is closed).
+    serving_waiters: Vec<Waker>,
 }
 
 struct Inner {
@@ -133,6 +135,7 @@ where
     H: Fn(StreamReader, StreamWriter) -> F + Send + Sync + 'static,
     F: Future<Output = ()> + Send + 'static,
 {
+    remove_stale_socket(path.as_ref());
     let listener = UnixListener::bind(&path)?;
     Ok(start(
         Arc::new(listener),
@@ -140,6 +143,15 @@ where
         Some(path.as_ref().to_path_buf()),
         handler,
     ))
+}
+
+/// Removes a socket file left behind at `path` by an earlier server, as asyncio does; any other
+/// kind of file is left alone (binding then fails with `AddrInUse`).
+fn remove_stale_socket(path: &Path) {
+    use std::os::unix::fs::FileTypeExt;
+    if std::fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_socket()) {
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 fn start<H, F>(
@@ -161,6 +173,7 @@ where
             connections: Slab::new(),
             accept_task: None,
             waiters: Vec::new(),
+            serving_waiters: Vec::new(),
         }),
     });
     let accept = crate::spawn(accept_loop(listener, inner.clone(), handler));
@@ -287,11 +300,10 @@ impl Server {
                 }
             }
             state.serving = false;
-            let wakers = if state.connections.is_empty() {
-                std::mem::take(&mut state.waiters)
-            } else {
-                Vec::new()
-            };
+            let mut wakers = std::mem::take(&mut state.serving_waiters);
+            if state.connections.is_empty() {
+                wakers.append(&mut state.waiters);
+            }
             (state.accept_task.take(), wakers)
         };
         if let Some(accept) = accept {
@@ -330,23 +342,25 @@ impl Server {
             if !state.serving {
                 return Poll::Ready(());
             }
-            if !state.waiters.iter().any(|w| w.will_wake(cx.waker())) {
-                state.waiters.push(cx.waker().clone());
+            if !state.serving_waiters.iter().any(|w| w.will_wake(cx.waker())) {
+                state.serving_waiters.push(cx.waker().clone());
             }
             Poll::Pending
         })
         .await
     }
 
-    /// Closes every open connection gracefully: buffered data is sent, then the connection is
+    /// Closes every open connection gracefully (asyncio's `close_clients`): reading stops at
+    /// once (handlers read end-of-stream), buffered data is still sent, then the connection is
     /// shut down.
     pub fn close_clients(&self) {
-        let writers: Vec<_> = lock(&self.inner.state)
+        let connections: Vec<_> = lock(&self.inner.state)
             .connections
             .iter()
-            .map(|(_, c)| c.writer.clone())
+            .map(|(_, c)| (c.socket.clone(), c.writer.clone()))
             .collect();
-        for writer in writers {
+        for (socket, writer) in connections {
+            let _ = socket.shutdown(std::net::Shutdown::Read);
             writer.close();
         }
     }

@@ -84,7 +84,7 @@ impl<T: 'static> LocalKey<T> {
         TaskLocalFuture {
             key: self,
             slot: Some(value),
-            future,
+            future: Some(future),
         }
     }
 
@@ -163,8 +163,21 @@ pin_project! {
     pub struct TaskLocalFuture<T: 'static, F> {
         key: &'static LocalKey<T>,
         slot: Option<T>,
+        // `None` once dropped by our own `Drop`.
         #[pin]
-        future: F,
+        future: Option<F>,
+    }
+
+    impl<T: 'static, F> PinnedDrop for TaskLocalFuture<T, F> {
+        fn drop(this: Pin<&mut Self>) {
+            let mut this = this.project();
+            if this.future.is_some() {
+                // Drop the future inside its scope: its destructors (asyncio's `finally`
+                // blocks, run on cancellation) see the value too.
+                let _swap = Swap::enter(this.key, this.slot);
+                this.future.set(None);
+            }
+        }
     }
 }
 
@@ -174,7 +187,11 @@ impl<T: 'static, F: Future> Future for TaskLocalFuture<T, F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
         let _swap = Swap::enter(this.key, this.slot);
-        this.future.poll(cx)
+        let future = this
+            .future
+            .as_pin_mut()
+            .expect("`TaskLocalFuture` polled after it was dropped");
+        future.poll(cx)
     }
 }
 
