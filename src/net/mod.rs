@@ -11,7 +11,7 @@ pub mod tcp;
 pub mod udp;
 pub mod unix;
 
-mod split;
+pub mod split;
 
 pub use addr::{lookup_host, ToSocketAddrs};
 pub use split::HalfClose;
