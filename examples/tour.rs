@@ -104,6 +104,23 @@ async fn main() -> std::io::Result<()> {
         String::from_utf8_lossy(&reply).trim_end()
     );
 
+    // Subprocesses (create_subprocess_shell / create_subprocess_exec): a two-step pipeline whose
+    // second child gets the first one's output through Process.communicate.
+    let produced = corio::process::Command::shell("printf 'pear\\napple\\nfig\\n'")
+        .stdout(corio::process::Stdio::piped())
+        .output()
+        .await?;
+    let mut sort = corio::process::Command::new("sort")
+        .stdin(corio::process::Stdio::piped())
+        .stdout(corio::process::Stdio::piped())
+        .spawn()?;
+    let sorted = sort.communicate(Some(produced.stdout)).await?;
+    println!(
+        "sorted by a child process ({}): {}",
+        sorted.status,
+        String::from_utf8_lossy(&sorted.stdout).trim().replace('\n', ", ")
+    );
+
     // Raw readiness on any descriptor (loop.add_reader): a UDP datagram through Async<T>.
     let receiver = Async::new(std::net::UdpSocket::bind("127.0.0.1:0")?)?;
     let sender = std::net::UdpSocket::bind("127.0.0.1:0")?;
