@@ -88,6 +88,7 @@ pub use corio_macros::test;
 pub mod __loom {
     pub use crate::reactor::{Direction, Source};
     pub use crate::runtime::scheduler::Idle;
+    pub use crate::time::driver::TimerService;
 }
 
 /// Runs `future` on a new runtime with the default settings and shuts the runtime down when it

@@ -22,7 +22,8 @@ use crate::loom::{lock, AtomicU64, AtomicUsize, Mutex, Ordering};
 const NONE: u64 = u64::MAX;
 const NO_ROLE: usize = 0;
 
-pub(crate) struct TimerService {
+/// The runtime's shared timer service (see the module docs).
+pub struct TimerService {
     /// The wheel, and whether the service is closed (runtime shut down): checked under the same
     /// lock as inserts, so no timer slips in after `clear`.
     wheel: Mutex<(Wheel<Waker>, bool)>,
@@ -38,17 +39,18 @@ pub(crate) struct TimerService {
 
 /// The timer service of a runtime that has shut down refuses new timers.
 #[derive(Debug)]
-pub(crate) struct ShutDown;
+pub struct ShutDown;
 
 /// A registered timer: its wheel key and its tick.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct TimerEntry {
+pub struct TimerEntry {
     key: TimerKey,
     tick: u64,
 }
 
 impl TimerService {
-    pub(crate) fn new() -> TimerService {
+    /// An empty service whose clock starts now.
+    pub fn new() -> TimerService {
         TimerService {
             wheel: Mutex::new((Wheel::new(), false)),
             start: Instant::now(),
@@ -80,11 +82,7 @@ impl TimerService {
 
     /// Registers a timer; returns its entry and, when it became the earliest timer, the worker
     /// holding the timer role (to be notified by the caller).
-    pub(crate) fn insert(
-        &self,
-        deadline: Instant,
-        waker: Waker,
-    ) -> Result<(TimerEntry, Option<usize>), ShutDown> {
+    pub fn insert(&self, deadline: Instant, waker: Waker) -> Result<(TimerEntry, Option<usize>), ShutDown> {
         let mut guard = lock(&self.wheel);
         let (wheel, closed) = &mut *guard;
         if *closed {
@@ -133,7 +131,7 @@ impl TimerService {
     }
 
     /// Cancels a timer; returns its waker if it had not fired.
-    pub(crate) fn remove(&self, entry: TimerEntry) -> Option<Waker> {
+    pub fn remove(&self, entry: TimerEntry) -> Option<Waker> {
         // Acquire pairs with the Release store in `process`: a tick at or below `processed` has
         // been taken out of the wheel already.
         if self.processed.load(Ordering::Acquire) >= entry.tick {
@@ -159,7 +157,7 @@ impl TimerService {
 
     /// Fires every timer due at `now`, waking them after the lock is released. Returns how many
     /// fired. `wakers` is a reusable buffer (left empty).
-    pub(crate) fn process(&self, now: Instant, wakers: &mut Vec<Waker>) -> usize {
+    pub fn process(&self, now: Instant, wakers: &mut Vec<Waker>) -> usize {
         let now_tick = self.tick_before(now);
         {
             let mut guard = lock(&self.wheel);
