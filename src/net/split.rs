@@ -18,6 +18,15 @@ pub trait HalfClose {
     fn shutdown_write(&self) -> io::Result<()>;
 }
 
+/// The result of `shutdown(2)`, treating "not connected" (the peer already left, or the
+/// socket was shut down before) as done: shutting down is then already achieved.
+pub(crate) fn shutdown_ok(result: io::Result<()>) -> io::Result<()> {
+    match result {
+        Err(error) if error.kind() == io::ErrorKind::NotConnected => Ok(()),
+        result => result,
+    }
+}
+
 /// The reading half of a borrowed split (`split()`).
 #[derive(Debug)]
 pub struct ReadHalf<'a, S> {

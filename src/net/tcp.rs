@@ -308,17 +308,9 @@ impl fmt::Debug for TcpStream {
 super::io_impls::as_fd!(TcpListener, TcpStream);
 super::io_impls::stream_io!(TcpStream);
 
-/// Shuts the write half down; a socket already disconnected counts as shut down.
-fn shutdown_write(stream: &std::net::TcpStream) -> io::Result<()> {
-    match stream.shutdown(Shutdown::Write) {
-        Err(error) if error.kind() == io::ErrorKind::NotConnected => Ok(()),
-        result => result,
-    }
-}
-
 impl HalfClose for TcpStream {
     fn shutdown_write(&self) -> io::Result<()> {
-        shutdown_write(self.io.get_ref())
+        split::shutdown_ok(self.io.get_ref().shutdown(Shutdown::Write))
     }
 }
 

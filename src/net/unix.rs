@@ -178,10 +178,7 @@ impl UnixStream {
 
 impl HalfClose for UnixStream {
     fn shutdown_write(&self) -> io::Result<()> {
-        match self.io.get_ref().shutdown(Shutdown::Write) {
-            Err(error) if error.kind() == io::ErrorKind::NotConnected => Ok(()),
-            result => result,
-        }
+        split::shutdown_ok(self.io.get_ref().shutdown(Shutdown::Write))
     }
 }
 

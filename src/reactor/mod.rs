@@ -176,23 +176,24 @@ impl Reactor {
             Err(error) => return Err(error),
         }
         let mut peer_ready = false;
-        let dispatched = events.iter().filter(|event| event.key != PEER_KEY).count() as u64;
+        let mut dispatched = 0u64;
+        if !events.is_empty() {
+            let sources = lock(&self.sources);
+            for event in events.iter() {
+                if event.key == PEER_KEY {
+                    peer_ready = true;
+                } else if let Some(source) = sources.get(event.key) {
+                    dispatched += 1;
+                    source.set_ready(event.readable, event.writable, wakers);
+                }
+            }
+        }
         if dispatched > 0 {
             // One poller waiter at a time, so a load and a store count exactly.
             self.events.store(
                 self.events.load(Ordering::Relaxed) + dispatched,
                 Ordering::Relaxed,
             );
-        }
-        {
-            let sources = lock(&self.sources);
-            for event in events.iter() {
-                if event.key == PEER_KEY {
-                    peer_ready = true;
-                } else if let Some(source) = sources.get(event.key) {
-                    source.set_ready(event.readable, event.writable, wakers);
-                }
-            }
         }
         // Wake outside the slab lock: a wake may run the schedule function, which must never
         // wait on a lock that a deregistering task could hold.

@@ -7,6 +7,7 @@ use std::task::{Context, Poll};
 
 use futures_io::{AsyncRead, AsyncWrite};
 
+use crate::net::split::shutdown_ok;
 use crate::net::{TcpStream, UnixStream};
 
 /// What the stream layer needs of a connected socket. Shared by the reader, the writer's
@@ -24,14 +25,6 @@ fn not_inet() -> io::Error {
         io::ErrorKind::Unsupported,
         "a Unix domain socket has no IP socket address",
     )
-}
-
-/// `shutdown(2)` that treats "not connected" (the peer already left) as done.
-fn shutdown_ok(result: io::Result<()>) -> io::Result<()> {
-    match result {
-        Err(error) if error.kind() == io::ErrorKind::NotConnected => Ok(()),
-        result => result,
-    }
 }
 
 impl Socket for TcpStream {
