@@ -86,7 +86,9 @@ pub use corio_macros::test;
 #[cfg(loom)]
 #[doc(hidden)]
 pub mod __loom {
+    pub use crate::loom::{inject_fault, set_timeouts_expire, Fault, FaultGuard, ModelRuntime};
     pub use crate::reactor::{Direction, Source};
+    pub use crate::runtime::scheduler::lifo::{LifoSlot, SlotTask};
     pub use crate::runtime::scheduler::Idle;
     pub use crate::time::driver::TimerService;
 }

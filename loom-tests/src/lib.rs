@@ -9,6 +9,21 @@
 //! ```
 //!
 //! Without `--cfg loom` the test files compile to nothing.
+//!
+//! What the suite covers, by file (each model's doc states its property and its race):
+//! - `idle.rs`: the searching/idle protocol; `unpark.rs`: unparking a worker on its way into
+//!   `Poller::wait` (idle set, `parked` flag, helper re-notify; the poller's sticky
+//!   notification is modelled, not checked);
+//! - `lifo.rs`: the LIFO slot, owner vs thieves;
+//! - `join.rs`: `JoinHandle` completion vs `abort` vs drop, on real tasks (`ModelRuntime`);
+//! - `blocking.rs`: the blocking pool's idle/wake, keep-alive expiry and shutdown, on loom
+//!   threads;
+//! - `timers.rs`, `reactor.rs`: timer cancel vs fire, source readiness;
+//! - `locks.rs`, `events.rs`, `channels.rs`, `queue.rs`: every `corio::sync` and `corio::queue`
+//!   primitive on its wake and cancel paths; `user_model.rs`: the README's user example;
+//! - `teeth.rs`: deliberately broken variants (`corio::__loom::inject_fault`) that loom must
+//!   reject, each next to its healthy model; they run as expected failures
+//!   (`#[should_panic(expected = ...)]`) in the same `cargo test`.
 
 #[cfg(loom)]
 mod helpers {

@@ -186,7 +186,8 @@ impl Source {
     pub fn clear_ready(&self, direction: Direction, event: ReadyEvent) {
         let mut current = self.readiness.load(Ordering::Acquire);
         loop {
-            if current >> TICK_SHIFT != event.tick {
+            // Teeth: the broken variant clears even when a newer event arrived.
+            if current >> TICK_SHIFT != event.tick && !crate::loom::fault!(ReadinessTick) {
                 return;
             }
             let next = current & !direction.bit();

@@ -12,14 +12,13 @@
 
 use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
-use std::thread;
 use std::time::{Duration, Instant};
 
 use super::config::{Callback, Config};
 use super::context;
 use super::scheduler::{Shared, Task};
 use super::Handle;
-use crate::loom::{lock, Condvar, Mutex};
+use crate::loom::{fault, lock, thread, wait_timeout, Condvar, Mutex};
 use std::sync::Arc;
 
 pub(crate) struct BlockingPool {
@@ -45,6 +44,9 @@ struct PoolState {
     /// will be picked up without a new thread.
     notified: usize,
     shutdown: bool,
+    /// Threads that decided to exit on keep-alive expiry and have not yet left `threads`: they
+    /// no longer look at the queue, so they do not count towards `max_threads`.
+    exiting: usize,
     next_id: usize,
     handles: HashMap<usize, thread::JoinHandle<()>>,
 }
@@ -75,10 +77,16 @@ impl BlockingPool {
         state.queue.push_back(task);
         if state.idle > state.notified {
             state.notified += 1;
-            self.work_available.notify_one();
+            // Teeth: the broken variant counts the wake-up but never sends it.
+            if !fault!(BlockingWake) {
+                self.work_available.notify_one();
+            }
             return;
         }
-        if state.threads >= self.max_threads {
+        // A thread on its way out after its keep-alive will not take this job: without
+        // discounting it, a job queued while the pool is at its limit could wait for a thread
+        // that is leaving (found by `loom-tests/tests/blocking.rs`).
+        if state.threads - state.exiting >= self.max_threads {
             return; // queued: a running thread takes it when it finishes its job
         }
         state.threads += 1;
@@ -164,20 +172,29 @@ impl BlockingPool {
     }
 }
 
+#[cfg(not(loom))]
 thread_local! {
     /// The pool (by address) and thread id of the current thread, if it is a pool thread: a
     /// pool thread that shuts its own runtime down must neither wait for nor join itself.
     static POOL_THREAD: Cell<(*const BlockingPool, usize)> = const { Cell::new((std::ptr::null(), 0)) };
 }
 
+// Under loom the pool's threads are loom threads, which share one OS thread: they need loom's
+// thread-locals.
+#[cfg(loom)]
+loom::thread_local! {
+    static POOL_THREAD: Cell<(*const BlockingPool, usize)> = Cell::new((std::ptr::null(), 0));
+}
+
 fn thread_main(shared: Arc<Shared>, id: usize) {
     let pool = &shared.blocking;
     POOL_THREAD.with(|current| current.set((pool, id)));
+    let mut exiting = false;
     if let Some(on_start) = &pool.on_start {
         on_start();
     }
     {
-        let _runtime = context::enter_runtime(Handle::from_shared(shared.clone()));
+        let runtime = context::enter_runtime(Handle::from_shared(shared.clone()));
         let mut state = lock(&pool.state);
         loop {
             if let Some(task) = state.queue.pop_front() {
@@ -191,13 +208,7 @@ fn thread_main(shared: Arc<Shared>, id: usize) {
                 break;
             }
             state.idle += 1;
-            let (guard, timed_out) = match pool.work_available.wait_timeout(state, pool.keep_alive) {
-                Ok((guard, result)) => (guard, result.timed_out()),
-                Err(poisoned) => {
-                    let (guard, result) = poisoned.into_inner();
-                    (guard, result.timed_out())
-                }
-            };
+            let (guard, timed_out) = wait_timeout(&pool.work_available, &pool.state, state, pool.keep_alive);
             state = guard;
             state.idle -= 1;
             if state.notified > 0 {
@@ -207,9 +218,15 @@ fn thread_main(shared: Arc<Shared>, id: usize) {
             if timed_out && state.queue.is_empty() && !state.shutdown {
                 // Idle past the keep-alive: leave. Detach our own handle; nobody will join it.
                 drop(state.handles.remove(&id));
+                state.exiting += 1;
+                exiting = true;
                 break;
             }
         }
+        // Leave the runtime context before releasing the lock: the next thread (one that
+        // replaces us when we leave on keep-alive expiry) can only start after we do, so the
+        // context guards of pool threads sharing an OS thread (loom's threads) nest properly.
+        drop(runtime);
         drop(state);
     }
     if let Some(on_stop) = &pool.on_stop {
@@ -217,6 +234,7 @@ fn thread_main(shared: Arc<Shared>, id: usize) {
     }
     let mut state = lock(&pool.state);
     state.threads -= 1;
+    state.exiting -= usize::from(exiting);
     if state.threads == 0 {
         pool.all_exited.notify_all();
     }

@@ -123,7 +123,8 @@ impl WaitList {
             self.unlink(key);
         }
         let node = self.nodes.remove(key);
-        (node.notified, node.waker)
+        // Teeth: the broken variant drops the notification of a cancelled waiter.
+        (node.notified && !crate::loom::fault!(WaiterHandoff), node.waker)
     }
 
     fn unlink(&mut self, key: WaiterKey) {

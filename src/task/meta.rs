@@ -153,7 +153,14 @@ impl TaskMeta {
     }
 
     pub(crate) fn abort_requested(&self) -> bool {
-        self.flags.load(Ordering::Acquire) & ABORT_REQUESTED != 0
+        // Loom cannot see async-task's own atomics (std), so it misses the synchronization the
+        // aborter's wake (a CAS on the task state, even when the task is already scheduled)
+        // gives the next poll. An RMW reads the latest value and stands in for it.
+        #[cfg(loom)]
+        let flags = self.flags.fetch_or(0, Ordering::Acquire);
+        #[cfg(not(loom))]
+        let flags = self.flags.load(Ordering::Acquire);
+        flags & ABORT_REQUESTED != 0
     }
 }
 

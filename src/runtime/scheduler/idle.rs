@@ -22,7 +22,7 @@
 //!    published the work: either the notifier sees `searching == 0` and wakes a sleeper, or the
 //!    parker's re-check sees the work. This is the race the loom models check first.
 
-use crate::loom::{lock, AtomicUsize, Mutex, Ordering};
+use crate::loom::{fault, lock, AtomicUsize, Mutex, Ordering};
 
 const UNPARKED_SHIFT: usize = 16;
 const SEARCHING_MASK: usize = (1 << UNPARKED_SHIFT) - 1;
@@ -101,7 +101,8 @@ impl Idle {
         let decrement = UNPARKED_ONE + is_searching as usize;
         let previous = self.state.fetch_sub(decrement, Ordering::SeqCst);
         sleepers.push(worker);
-        is_searching && Self::searching(previous) == 1
+        // Teeth: the broken variant forgets the obligation to re-check (`loom-tests/tests/teeth.rs`).
+        is_searching && Self::searching(previous) == 1 && !fault!(IdleRecheck)
     }
 
     /// A worker woke up. If it is still on the sleeper list, nobody notified it (an I/O event, a

@@ -10,7 +10,7 @@
 //! - wake: a `Waker` re-enters `schedule_task`.
 
 mod idle;
-mod lifo;
+pub(crate) mod lifo;
 pub(crate) mod worker;
 
 use std::future::Future;
@@ -42,7 +42,7 @@ pub(crate) type Task = Runnable<TaskMeta>;
 pub(crate) struct Remote {
     pub(crate) stealer: Stealer<Task>,
     /// The worker's LIFO slot; peers take from it only while the worker is stuck.
-    pub(crate) lifo: lifo::LifoSlot,
+    pub(crate) lifo: lifo::LifoSlot<Task>,
     pub(crate) reactor: Arc<Reactor>,
     pub(crate) status: CachePadded<Status>,
 }
