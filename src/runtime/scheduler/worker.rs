@@ -16,7 +16,7 @@
 //! due timers, so that a worker that always has tasks still serves its I/O.
 
 use std::cell::Cell;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crossbeam_deque::{Steal, Worker as LocalQueue};
 use crossbeam_utils::Backoff;
@@ -24,7 +24,7 @@ use polling::Events;
 
 use super::{Remote, Shared, Task};
 use crate::loom::Ordering;
-use crate::reactor::Reactor;
+use crate::reactor::{RawEvents, Reactor};
 use crate::runtime::context;
 use std::sync::Arc;
 
@@ -79,6 +79,7 @@ struct LoopState {
     is_searching: bool,
     rng: u64,
     events: Events,
+    raw: RawEvents,
     wakers: Vec<std::task::Waker>,
 }
 
@@ -97,6 +98,7 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, local: LocalQueue<Task>) {
         is_searching: false,
         rng: 0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9),
         events: Events::with_capacity(std::num::NonZeroUsize::new(1024).expect("non-zero")),
+        raw: RawEvents::new(),
         wakers: Vec::new(),
     };
     worker.run_loop(&mut state);
@@ -214,20 +216,14 @@ impl WorkerLocal {
                 return Some(task);
             }
         }
-        // I/O waiting on a busy peer's reactor is work too (reactor assist).
-        let workers = self.shared.remotes.len();
-        for offset in 1..workers {
-            let peer = (self.index + offset) % workers;
-            if self.help_poll(peer, state) {
-                if let Some(task) = self.next_task(state) {
-                    return Some(task);
-                }
-            }
+        if let Some(task) = self.poll_reactors(state) {
+            return Some(task);
         }
         // Spin a little before parking: waking a parked thread costs a system call on the
         // waker's side and 20-30 µs of latency on this class of machine, while new work often
-        // arrives within microseconds. A searcher keeps pushers from waking anyone, so the
-        // spin stays cheap for them; it is bounded (a few µs of spinning, then a few yields).
+        // arrives within microseconds: a task pushed by a peer, or the reply a peer's task is
+        // about to send on a socket. A searcher keeps pushers from waking anyone, so the spin
+        // stays cheap for them; it is bounded (a few µs of spinning, then a few yields).
         if state.is_searching {
             let backoff = Backoff::new();
             while !backoff.is_completed() {
@@ -236,6 +232,27 @@ impl WorkerLocal {
                     return None;
                 }
                 if let Some(task) = self.steal_round(state) {
+                    return Some(task);
+                }
+                if let Some(task) = self.poll_reactors(state) {
+                    return Some(task);
+                }
+            }
+        }
+        None
+    }
+
+    /// Polls every reactor with sources without blocking, the own first: ready I/O is work.
+    /// A peer's reactor too (reactor assist): its I/O may wait behind a long poll of its owner,
+    /// or, if the owner sleeps, for the owner's thread to wake, 20-30 µs here; taking the
+    /// events now runs their tasks on this worker at once. That is how a request and its reply
+    /// between two tasks on different workers stay on one awake thread (`Reactor::poll_now`).
+    fn poll_reactors(&self, state: &mut LoopState) -> Option<Task> {
+        let workers = self.shared.remotes.len();
+        for offset in 0..workers {
+            let reactor = &self.shared.remotes[(self.index + offset) % workers].reactor;
+            if reactor.registered() > 0 && reactor.poll_now(&mut state.raw, &mut state.wakers, offset == 0) {
+                if let Some(task) = self.next_task(state) {
                     return Some(task);
                 }
             }
@@ -273,36 +290,9 @@ impl WorkerLocal {
         self.steal_from_injector()
     }
 
-    /// Polls `peer`'s reactor without blocking when the peer is busy. Returns whether any event
-    /// was dispatched (its tasks now sit in our queue).
-    ///
-    /// A poll of someone else's poller may swallow a wake-up `notify` meant for its owner. The
-    /// owner raises `parked` *before* it becomes reachable by notifiers (before it joins the
-    /// sleeper list), so a notification we could have swallowed was sent after `parked` was
-    /// raised, and the check after our poll sees it and notifies the owner again.
-    fn help_poll(&self, peer: usize, state: &mut LoopState) -> bool {
-        let remote = &self.shared.remotes[peer];
-        if remote.reactor.registered() == 0 || remote.status.parked.load(Ordering::SeqCst) {
-            // Nothing to serve, or the owner is (about to be) in `wait` and serves itself.
-            return false;
-        }
-        let _ = remote
-            .reactor
-            .poll(&mut state.events, &mut state.wakers, Some(Duration::ZERO));
-        if remote.status.parked.load(Ordering::SeqCst) {
-            remote.reactor.notify();
-        }
-        !state.events.is_empty()
-    }
-
     /// Periodic duties of a busy worker: its own I/O and due timers.
     fn maintenance(&self, state: &mut LoopState) {
-        // A poll costs several system calls in `polling`; skip it when there is nothing to hear.
-        if self.reactor().registered() > 0 {
-            let _ = self
-                .reactor()
-                .poll(&mut state.events, &mut state.wakers, Some(Duration::ZERO));
-        }
+        let _ = self.reactor().poll_now(&mut state.raw, &mut state.wakers, true);
         self.fire_timers(state);
     }
 
@@ -324,8 +314,8 @@ impl WorkerLocal {
     fn park(&self, state: &mut LoopState) {
         let shared = &self.shared;
         let status = &self.remote().status;
-        // Raised before joining the sleeper list, so before anyone can send a wake-up meant for
-        // this park (see `help_poll`); SeqCst orders it with the idle-state operations.
+        // Tells peers that this worker serves its own reactor now (`watch_a_peer` does not watch
+        // a parked peer); SeqCst orders it with the idle-state operations.
         status.parked.store(true, Ordering::SeqCst);
         let was_searching = std::mem::take(&mut state.is_searching);
         if shared.idle.transition_worker_to_parked(self.index, was_searching) && self.work_is_pending() {
@@ -368,7 +358,9 @@ impl WorkerLocal {
         context::reset_poll_clock();
         self.fire_timers(state);
         if let (true, Some(peer)) = (peer_ready, watched) {
-            self.help_poll(peer, state);
+            let _ = self.shared.remotes[peer]
+                .reactor
+                .poll_now(&mut state.raw, &mut state.wakers, false);
         }
     }
 
@@ -398,6 +390,11 @@ impl WorkerLocal {
         let buddy = (self.index + 1) % workers;
         let peer =
             stuck.or_else(|| (!remotes[buddy].status.parked.load(Ordering::SeqCst)).then_some(buddy))?;
+        // A ringing doorbell keeps the peer's descriptor readable until its owner drains it:
+        // watching it now would only wake us again and again.
+        if remotes[peer].reactor.is_rung() {
+            return None;
+        }
         // Fails with ELOOP when the peer is, at this very moment, parked and watching us: then
         // it serves its own events and needs no watcher.
         self.reactor()
