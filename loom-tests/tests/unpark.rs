@@ -1,16 +1,17 @@
 //! Unparking a parking worker: a wake-up sent while a worker is between "decided to park" and
-//! "waiting in its poller" is not lost.
+//! "waiting in its poller" is not lost, a peer polling the worker's reactor cannot swallow it,
+//! and coalesced wake-ups are not lost either.
 //!
-//! A worker parks in `Poller::wait` and is unparked by `Poller::notify` (see
-//! `src/runtime/scheduler/worker.rs`, `park` and `help_poll`). The poller itself is not
-//! loom-checkable (epoll and an eventfd); what these models check is the protocol around it:
+//! A worker parks in `Poller::wait` and is unparked by ringing its reactor's doorbell
+//! (`Reactor::notify` in `src/reactor/mod.rs`): an eventfd registered level-triggered, written
+//! only when a `rung` flag was clear, and drained (then the flag cleared) only by its owner when
+//! it sees it. Peers poll the reactor too (`Reactor::poll_now`), and leave the doorbell alone.
+//! The poller is not loom-checkable (epoll and an eventfd); what these models check is the
+//! protocol around it:
 //! - the real idle set (`Idle`, `src/runtime/scheduler/idle.rs`) decides *whom* to notify;
-//! - the worker's `parked` flag and the helper's re-notify after polling a peer's poller are
-//!   written here as the worker loop does them (`park`, `help_poll`), because they live inside
-//!   the worker loop, which needs real pollers;
-//! - the poller is modelled by [`PollerModel`]: a notification is a sticky token that a wait, or
-//!   any poll (the owner's or a helper's), consumes. That is `polling`'s documented behaviour
-//!   (a notify before the wait makes the wait return at once), not something checked here.
+//! - the doorbell is [`Doorbell`]: the `rung` flag and its orderings as `Reactor::notify` and
+//!   `drain_doorbell` use them, and the eventfd as a level that a wait observes without
+//!   consuming (that is what level-triggered registration gives; not checked here).
 #![cfg(loom)]
 
 use corio::__loom::Idle;
@@ -18,80 +19,76 @@ use loom::sync::atomic::{AtomicBool, Ordering};
 use loom::sync::{Arc, Condvar, Mutex};
 use loom::thread;
 
-/// A worker's poller, reduced to its notification: `notify` leaves a token that the next
-/// `wait` or `poll` consumes.
+/// A reactor's doorbell: the coalescing flag and the eventfd's counter.
 #[derive(Default)]
-struct PollerModel {
-    token: Mutex<bool>,
+struct Doorbell {
+    rung: AtomicBool,
+    counter: Mutex<u64>,
     condvar: Condvar,
 }
 
-impl PollerModel {
+impl Doorbell {
+    /// `Reactor::notify`.
     fn notify(&self) {
-        *self.token.lock().unwrap() = true;
-        self.condvar.notify_all();
-    }
-
-    /// `Poller::wait` without a timeout: returns once a notification arrives.
-    fn wait(&self) {
-        let mut token = self.token.lock().unwrap();
-        while !*token {
-            token = self.condvar.wait(token).unwrap();
+        if !self.rung.swap(true, Ordering::SeqCst) {
+            *self.counter.lock().unwrap() += 1;
+            self.condvar.notify_all();
         }
-        *token = false;
     }
 
-    /// A zero-timeout poll (`help_poll`): may swallow a notification meant for the owner.
-    fn poll_now(&self) {
-        *self.token.lock().unwrap() = false;
+    /// The owner's `Poller::wait` without a timeout: returns once the eventfd is readable, and
+    /// drains it (`drain_doorbell`: read the counter, then clear the flag, in that order).
+    fn wait_and_drain(&self) {
+        let mut counter = self.counter.lock().unwrap();
+        while *counter == 0 {
+            counter = self.condvar.wait(counter).unwrap();
+        }
+        drop(counter);
+        // The eventfd `read`: one atomic step of its own.
+        *self.counter.lock().unwrap() = 0;
+        self.rung.swap(false, Ordering::SeqCst);
+    }
+
+    /// A peer's `poll_now`: sees a ringing doorbell and leaves it for the owner.
+    fn peek(&self) -> bool {
+        *self.counter.lock().unwrap() > 0
     }
 }
 
-/// Worker 0 parks (raises `parked`, joins the sleeper list, waits) while a producer publishes
-/// work and notifies the worker the idle set names, and worker 1, busy, helps by polling worker
-/// 0's poller, which may swallow that very notification. If the producer chose worker 0, worker
-/// 0 wakes without any other help (else the model deadlocks) and learns that it was notified
-/// (so it counts itself as searching). Otherwise worker 0 is woken by a shutdown afterwards.
+/// Worker 0 parks (joins the sleeper list, waits) while a producer publishes work and notifies
+/// the worker the idle set names, and worker 1, busy, polls worker 0's reactor at the same time.
+/// If the producer chose worker 0, worker 0 wakes without any other help (else the model
+/// deadlocks) and learns that it was notified (so it counts itself as searching). Otherwise
+/// worker 0 is woken by a shutdown afterwards.
 #[test]
 fn a_notify_racing_a_worker_on_its_way_to_wait_is_not_lost() {
     loom::model(|| {
         let idle = Arc::new(Idle::new(2));
-        let poller = Arc::new(PollerModel::default());
-        let parked = Arc::new(AtomicBool::new(false));
+        let doorbell = Arc::new(Doorbell::default());
         let shutdown = Arc::new(AtomicBool::new(false));
 
         let worker = {
-            let (idle, poller, parked, shutdown) =
-                (idle.clone(), poller.clone(), parked.clone(), shutdown.clone());
+            let (idle, doorbell, shutdown) = (idle.clone(), doorbell.clone(), shutdown.clone());
             thread::spawn(move || {
-                // `park`: raised before joining the sleeper list, so before anyone can send a
-                // wake-up meant for this park.
-                parked.store(true, Ordering::SeqCst);
                 assert!(!idle.transition_worker_to_parked(0, false));
                 if !shutdown.load(Ordering::SeqCst) {
-                    poller.wait();
+                    doorbell.wait_and_drain();
                 }
-                parked.store(false, Ordering::SeqCst);
                 idle.transition_worker_from_parked(0)
             })
         };
         let producer = {
-            let (idle, poller) = (idle.clone(), poller.clone());
+            let (idle, doorbell) = (idle.clone(), doorbell.clone());
             thread::spawn(move || {
                 let target = idle.worker_to_notify();
                 if target == Some(0) {
-                    poller.notify();
+                    doorbell.notify();
                 }
                 target
             })
         };
-        // Worker 1, busy, helps worker 0's reactor (`help_poll`).
-        if !parked.load(Ordering::SeqCst) {
-            poller.poll_now();
-            if parked.load(Ordering::SeqCst) {
-                poller.notify();
-            }
-        }
+        // Worker 1, busy, polls worker 0's reactor (`poll_reactors`): it must not matter.
+        let _ = doorbell.peek();
 
         let target = producer.join().unwrap();
         assert_ne!(target, Some(1), "worker 1 never slept");
@@ -104,9 +101,40 @@ fn a_notify_racing_a_worker_on_its_way_to_wait_is_not_lost() {
         } else {
             // Nobody needed worker 0: `begin_shutdown` wakes it (flag first, then notify).
             shutdown.store(true, Ordering::SeqCst);
-            poller.notify();
+            doorbell.notify();
             assert!(!worker.join().unwrap(), "worker 0 was not notified");
         }
+    });
+}
+
+/// Coalescing: a second notification that finds the doorbell still ringing writes nothing.
+/// It may come while the owner drains the first one; then the owner, which re-checks for work
+/// after every wake before it waits again (the worker loop runs its queues before parking),
+/// must see the work behind it, or the second notification must ring anew. Never neither.
+#[test]
+fn a_notify_coalesced_with_one_being_drained_is_not_lost() {
+    loom::model(|| {
+        let doorbell = Arc::new(Doorbell::default());
+        let work = Arc::new(AtomicBool::new(false));
+        // The first ring is already there: the owner is waking up.
+        doorbell.notify();
+        let second = {
+            let (doorbell, work) = (doorbell.clone(), work.clone());
+            thread::spawn(move || {
+                work.store(true, Ordering::Release);
+                doorbell.notify();
+            })
+        };
+        doorbell.wait_and_drain();
+        if !work.load(Ordering::Acquire) {
+            // No work seen: the owner parks again, and only the second ring can wake it.
+            doorbell.wait_and_drain();
+            assert!(
+                work.load(Ordering::Acquire),
+                "woken without the work behind the ring"
+            );
+        }
+        second.join().unwrap();
     });
 }
 
@@ -117,20 +145,20 @@ fn a_notify_racing_a_worker_on_its_way_to_wait_is_not_lost() {
 fn shutdown_racing_a_park_always_wakes_the_worker() {
     loom::model(|| {
         let idle = Arc::new(Idle::new(1));
-        let poller = Arc::new(PollerModel::default());
+        let doorbell = Arc::new(Doorbell::default());
         let shutdown = Arc::new(AtomicBool::new(false));
         let worker = {
-            let (idle, poller, shutdown) = (idle.clone(), poller.clone(), shutdown.clone());
+            let (idle, doorbell, shutdown) = (idle.clone(), doorbell.clone(), shutdown.clone());
             thread::spawn(move || {
                 idle.transition_worker_to_parked(0, false);
                 if !shutdown.load(Ordering::SeqCst) {
-                    poller.wait();
+                    doorbell.wait_and_drain();
                 }
                 idle.transition_worker_from_parked(0);
             })
         };
         if !shutdown.swap(true, Ordering::SeqCst) {
-            poller.notify();
+            doorbell.notify();
         }
         worker.join().unwrap();
         assert!(!idle.all_parked());
