@@ -154,3 +154,40 @@ impl Drop for Dropped {
         self.0.fetch_add(1, Ordering::SeqCst);
     }
 }
+
+/// A job that blocks until a later job has run gets that later job a thread of its own. The pool
+/// starts threads lazily (a burst of short jobs does not start one per job), so this checks the
+/// other half of that rule: the thread that takes the first job and leaves the second queued,
+/// with no idle or starting thread to take it, starts one, whatever the interleaving.
+#[test]
+fn a_job_blocking_on_a_later_job_gets_it_a_thread() {
+    loom::model(|| {
+        let runtime = ModelRuntime::new(2);
+        let signal = Arc::new((loom::sync::Mutex::new(false), loom::sync::Condvar::new()));
+        let waiter = {
+            let signal = signal.clone();
+            runtime.spawn_blocking(move || {
+                let (done, condvar) = &*signal;
+                let mut done = done.lock().unwrap();
+                while !*done {
+                    done = condvar.wait(done).unwrap();
+                }
+                "waited"
+            })
+        };
+        let setter = runtime.spawn_blocking(move || {
+            let (done, condvar) = &*signal;
+            *done.lock().unwrap() = true;
+            condvar.notify_one();
+            "set"
+        });
+        assert_eq!(
+            block_on(setter).unwrap(),
+            "set",
+            "the second job never got a thread"
+        );
+        assert_eq!(block_on(waiter).unwrap(), "waited");
+        assert!(runtime.shutdown_blocking(SHUTDOWN_TIMEOUT));
+        assert_eq!(runtime.blocking_threads(), 0);
+    });
+}

@@ -30,8 +30,8 @@ struct Context {
     poll_stamp: Cell<u64>,
 }
 
-thread_local! {
-    static CONTEXT: Context = const {
+impl Context {
+    const fn new() -> Context {
         Context {
             worker: Cell::new(ptr::null()),
             handle: RefCell::new(None),
@@ -39,7 +39,19 @@ thread_local! {
             budget: Cell::new(UNLIMITED),
             poll_stamp: Cell::new(0),
         }
-    };
+    }
+}
+
+#[cfg(not(loom))]
+thread_local! {
+    static CONTEXT: Context = const { Context::new() };
+}
+
+// Under loom the blocking pool's threads are loom threads sharing one OS thread: each needs a
+// context of its own, or their runtime guards would overwrite each other's.
+#[cfg(loom)]
+loom::thread_local! {
+    static CONTEXT: Context = Context::new();
 }
 
 /// Runs `f` with this thread's worker, if it is a worker thread.
