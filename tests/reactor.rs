@@ -367,3 +367,94 @@ fn many_round_trips_are_served_while_the_owner_stays_blocked() {
         rt.block_on(async move { blocker.await.unwrap().unwrap().await.unwrap() });
     }
 }
+
+/// A worker woken from its park by a socket event, whose task then blocks it, still has its
+/// other sockets served while it is blocked, also after a timer deadline it was sleeping with
+/// passes. Neither its own wake-up nor a peer taking its stale timer event may leave its
+/// reactor looking busy with a pending notification (a ringing doorbell), which its peers would
+/// then not watch. The blocker is released only after the round trips on the other socket
+/// complete, so a regression shows as a read that never completes (the hang guard).
+#[test]
+fn a_worker_blocked_by_a_task_its_own_io_woke_still_has_its_other_sockets_served() {
+    for _ in 0..10 {
+        blocked_by_own_io_round();
+    }
+}
+
+fn blocked_by_own_io_round() {
+    let rt = runtime(2);
+    let (mut trigger, trigger_server) = connected_pair();
+    let (mut client, server) = connected_pair();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
+    rt.spawn(async move {
+        // Both registered with the reactor of the worker running this task.
+        let mut trigger_stream = Async::new(trigger_server).unwrap();
+        let mut stream = Async::new(server).unwrap();
+        corio::spawn(async move {
+            let mut buf = [0u8; 4];
+            trigger_stream.read_exact(&mut buf).await.unwrap();
+            // Block the worker that this socket's event woke, until the test is done.
+            release_rx.recv_timeout(HANG_GUARD).unwrap();
+            trigger_stream.write_all(&buf).await.unwrap();
+        });
+        corio::spawn(async move {
+            let mut buf = [0u8; 4];
+            while stream.read_exact(&mut buf).await.is_ok() {
+                stream.write_all(&buf).await.unwrap();
+            }
+        });
+        ready_tx.send(()).unwrap();
+    });
+    ready_rx.recv_timeout(HANG_GUARD).unwrap();
+    // A timer deadline for a parked worker to sleep with.
+    let (fired_tx, fired_rx) = std::sync::mpsc::channel::<()>();
+    rt.spawn(async move {
+        corio::time::sleep(Duration::from_millis(20)).await;
+        fired_tx.send(()).unwrap();
+    });
+    // Let both workers go to sleep, so that the trigger's event wakes one from its park:
+    // wait (bounded) until each has parked again since the setup.
+    let parks = |rt: &corio::Runtime| -> Vec<u64> {
+        rt.handle()
+            .metrics()
+            .workers
+            .iter()
+            .map(|worker| worker.parks)
+            .collect()
+    };
+    let before = parks(&rt);
+    for _ in 0..100_000 {
+        if parks(&rt).iter().zip(&before).all(|(now, then)| now > then) {
+            break;
+        }
+        std::thread::yield_now();
+    }
+
+    trigger.write_all(b"wake").unwrap();
+    client.set_read_timeout(Some(HANG_GUARD)).unwrap();
+    let mut round_trip = |round: u32| {
+        let message = round.to_le_bytes();
+        client.write_all(&message).unwrap();
+        let mut reply = [0u8; 4];
+        client
+            .read_exact(&mut reply)
+            .expect("the echo is served while the other worker is blocked");
+        assert_eq!(reply, message);
+    };
+    // Round trips until the timer has fired (bounded), then ten more.
+    let mut round = 0;
+    while fired_rx.try_recv().is_err() && round < 1_000_000 {
+        round_trip(round);
+        round += 1;
+    }
+    fired_rx.recv_timeout(HANG_GUARD).ok();
+    for extra in 0..10 {
+        round_trip(round + extra);
+    }
+    release_tx.send(()).unwrap();
+    trigger.set_read_timeout(Some(HANG_GUARD)).unwrap();
+    let mut reply = [0u8; 4];
+    trigger.read_exact(&mut reply).unwrap();
+    assert_eq!(&reply, b"wake");
+}

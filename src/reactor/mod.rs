@@ -89,7 +89,7 @@ pub(crate) struct Reactor {
     registered: AtomicUsize,
     /// Set when the runtime shut down: nothing polls this reactor any more.
     closed: AtomicBool,
-    /// I/O events dispatched so far (metrics); written only under the poller's wait lock.
+    /// I/O events dispatched so far (metrics), by any thread that polls this reactor.
     events: AtomicU64,
 }
 
@@ -200,6 +200,16 @@ impl Reactor {
         self.rung.load(Ordering::Relaxed)
     }
 
+    /// The owner, awake again after a park: silences a ring sent for that park. A ring that
+    /// came while it was already waking (a task woken by its own wake-up's events picked it as
+    /// the sleeper to notify) would otherwise keep its descriptor readable while it runs, and
+    /// peers do not watch a ringing reactor (`scheduler::worker`).
+    pub(crate) fn silence_doorbell(&self) {
+        if self.rung.load(Ordering::SeqCst) {
+            self.drain_doorbell();
+        }
+    }
+
     /// The owner saw its doorbell: silence it.
     fn drain_doorbell(&self) {
         let mut buffer = [0u8; 8];
@@ -269,10 +279,12 @@ impl Reactor {
     /// instead of waiting 20-30 µs for the peer's thread to wake (`scheduler::worker`).
     ///
     /// `own` says whether the caller is this reactor's owner, who alone drains the doorbell.
-    /// A peer that takes this reactor's timer event (`polling` arms a timerfd for a deadline
-    /// `wait`) rings the doorbell instead, so that the owner still wakes for its deadline.
-    /// Returns whether any source was dispatched.
-    pub(crate) fn poll_now(&self, raw: &mut RawEvents, wakers: &mut Vec<Waker>, own: bool) -> bool {
+    /// A peer may take an event meant for a *sleeping* owner: the owner's timerfd (`polling`
+    /// arms one for a `wait` with a deadline) or its one-shot watch of a busy peer. The result
+    /// says so (`Polled::owner_event`), and the caller rings the owner's doorbell if the owner
+    /// is parked; an awake owner needs neither (it fires timers itself and re-arms the timerfd
+    /// at its next park, and it watches nothing while awake).
+    pub(crate) fn poll_now(&self, raw: &mut RawEvents, wakers: &mut Vec<Waker>, own: bool) -> Polled {
         let buffer = &mut raw.0;
         buffer.clear();
         // SAFETY: the kernel writes at most `capacity` entries into the vector's spare capacity;
@@ -286,7 +298,7 @@ impl Reactor {
             )
         };
         if count <= 0 {
-            return false;
+            return Polled::default();
         }
         // SAFETY: see above; `count` is positive and at most the capacity.
         unsafe { buffer.set_len(count as usize) };
@@ -300,10 +312,10 @@ impl Reactor {
             own,
             wakers,
         );
-        if seen.polling_event && !own {
-            self.notify();
+        Polled {
+            dispatched: seen.dispatched > 0,
+            owner_event: !own && (seen.polling_event || seen.peer_ready),
         }
-        seen.dispatched > 0
     }
 
     /// Publishes a batch of events on their sources and wakes the wakers of ready directions.
@@ -362,6 +374,15 @@ impl Reactor {
     pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::SeqCst)
     }
+}
+
+/// What a `poll_now` found.
+#[derive(Default)]
+pub(crate) struct Polled {
+    /// Some source was ready (its tasks are now scheduled on the caller).
+    pub(crate) dispatched: bool,
+    /// A peer took an event meant for the owner (see `poll_now`).
+    pub(crate) owner_event: bool,
 }
 
 /// What one batch of events contained besides source readiness.

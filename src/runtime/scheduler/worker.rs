@@ -8,8 +8,9 @@
 //!    ping-pong pair cannot starve the queue;
 //! 2. every `global_queue_interval` ticks, the injector first (fairness for remote spawns);
 //! 3. the local queue, then the injector;
-//! 4. searching: steal half of a random peer's queue, the injector again, and poll the reactors
-//!    of busy peers (non-blocking): their I/O may be waiting behind a long poll;
+//! 4. searching: steal half of a random peer's queue, the injector again, and poll every
+//!    reactor without blocking (`poll_reactors`): a peer's I/O may be waiting behind a long
+//!    poll, or for its sleeping owner to wake;
 //! 5. park in `Poller::wait` on the own reactor (see `park` for the protocol).
 //!
 //! Every `event_interval` ticks the worker also polls its own reactor without blocking and fires
@@ -250,14 +251,30 @@ impl WorkerLocal {
     fn poll_reactors(&self, state: &mut LoopState) -> Option<Task> {
         let workers = self.shared.remotes.len();
         for offset in 0..workers {
-            let reactor = &self.shared.remotes[(self.index + offset) % workers].reactor;
-            if reactor.registered() > 0 && reactor.poll_now(&mut state.raw, &mut state.wakers, offset == 0) {
+            let index = (self.index + offset) % workers;
+            if self.shared.remotes[index].reactor.registered() > 0 && self.poll_reactor(index, state) {
                 if let Some(task) = self.next_task(state) {
                     return Some(task);
                 }
             }
         }
         None
+    }
+
+    /// Polls reactor `index` without blocking; returns whether a source was dispatched. If that
+    /// took an event meant for the peer owning it while the peer sleeps (its timer deadline, its
+    /// watch of a busy worker), the peer is woken to handle it.
+    fn poll_reactor(&self, index: usize, state: &mut LoopState) -> bool {
+        let remote = &self.shared.remotes[index];
+        let polled = remote
+            .reactor
+            .poll_now(&mut state.raw, &mut state.wakers, index == self.index);
+        // SeqCst: pairs with the store in `park`; a peer parking after this load re-arms its
+        // timer and watch in its own `Poller::wait`, so it needs no ring.
+        if polled.owner_event && remote.status.parked.load(Ordering::SeqCst) {
+            remote.reactor.notify();
+        }
+        polled.dispatched
     }
 
     /// One pass over the peers' queues (when searching) and the injector.
@@ -292,7 +309,7 @@ impl WorkerLocal {
 
     /// Periodic duties of a busy worker: its own I/O and due timers.
     fn maintenance(&self, state: &mut LoopState) {
-        let _ = self.reactor().poll_now(&mut state.raw, &mut state.wakers, true);
+        let _ = self.poll_reactor(self.index, state);
         self.fire_timers(state);
     }
 
@@ -321,9 +338,13 @@ impl WorkerLocal {
         if shared.idle.transition_worker_to_parked(self.index, was_searching) && self.work_is_pending() {
             shared.notify_parked();
         }
-        let watched = self.watch_a_peer();
+        let watch = self.watch_a_peer();
+        let watched = match watch {
+            Watch::Peer(peer) => Some(peer),
+            Watch::Nobody | Watch::RecheckSoon => None,
+        };
         let has_timer_role = shared.timers.try_take_role(self.index);
-        let timeout = if has_timer_role {
+        let mut timeout = if has_timer_role {
             shared
                 .timers
                 .next_deadline()
@@ -331,6 +352,10 @@ impl WorkerLocal {
         } else {
             None
         };
+        if matches!(watch, Watch::RecheckSoon) {
+            let recheck = shared.config.stall_threshold;
+            timeout = Some(timeout.map_or(recheck, |timeout| timeout.min(recheck)));
+        }
         status
             .parks
             .store(status.parks.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
@@ -354,13 +379,13 @@ impl WorkerLocal {
             shared.timers.release_role(self.index);
         }
         state.is_searching = shared.idle.transition_worker_from_parked(self.index);
+        // From here on a notifier would find us awake: a ring sent until now was for this park.
+        self.reactor().silence_doorbell();
         crate::runtime::monitor::worker_unparked(shared);
         context::reset_poll_clock();
         self.fire_timers(state);
         if let (true, Some(peer)) = (peer_ready, watched) {
-            let _ = self.shared.remotes[peer]
-                .reactor
-                .poll_now(&mut state.raw, &mut state.wakers, false);
+            let _ = self.poll_reactor(peer, state);
         }
     }
 
@@ -378,29 +403,38 @@ impl WorkerLocal {
     /// poll, else the next worker in the ring if it is not parked. Watching only one peer keeps
     /// parking cheap and bounds how many sleepers a single event can wake. Returns the watched
     /// peer; the caller unwatches it as soon as it wakes.
-    fn watch_a_peer(&self) -> Option<usize> {
+    fn watch_a_peer(&self) -> Watch {
         let remotes = &self.shared.remotes;
         let workers = remotes.len();
         if workers < 2 {
-            return None;
+            return Watch::Nobody;
         }
         let stuck = (1..workers)
             .map(|offset| (self.index + offset) % workers)
             .find(|&peer| remotes[peer].status.stuck.load(Ordering::Relaxed));
         let buddy = (self.index + 1) % workers;
-        let peer =
-            stuck.or_else(|| (!remotes[buddy].status.parked.load(Ordering::SeqCst)).then_some(buddy))?;
+        let Some(peer) =
+            stuck.or_else(|| (!remotes[buddy].status.parked.load(Ordering::SeqCst)).then_some(buddy))
+        else {
+            return Watch::Nobody;
+        };
         // A ringing doorbell keeps the peer's descriptor readable until its owner drains it:
-        // watching it now would only wake us again and again.
+        // watching it now would only wake us again and again. A stuck peer rarely rings (it
+        // silences its doorbell when it wakes), but if it does, poll it again after a monitor
+        // period instead of leaving its I/O alone for the rest of its stall.
         if remotes[peer].reactor.is_rung() {
-            return None;
+            return if stuck.is_some() {
+                Watch::RecheckSoon
+            } else {
+                Watch::Nobody
+            };
         }
         // Fails with ELOOP when the peer is, at this very moment, parked and watching us: then
         // it serves its own events and needs no watcher.
-        self.reactor()
-            .add_peer(&remotes[peer].reactor)
-            .ok()
-            .map(|()| peer)
+        match self.reactor().add_peer(&remotes[peer].reactor) {
+            Ok(()) => Watch::Peer(peer),
+            Err(_) => Watch::Nobody,
+        }
     }
 
     /// Leaves the loop at shutdown: drop every queued task here, on the worker that owns it.
@@ -410,6 +444,17 @@ impl WorkerLocal {
             drop(task);
         }
     }
+}
+
+/// What a parking worker watches (`watch_a_peer`).
+enum Watch {
+    /// Nobody: no peer is busy, or the one that is serves itself.
+    Nobody,
+    /// This peer's epoll descriptor, nested in our poller.
+    Peer(usize),
+    /// A stuck peer whose descriptor cannot be watched right now: wake up after a monitor
+    /// period to poll it (the wake-up runs `search`, which polls every reactor).
+    RecheckSoon,
 }
 
 /// xorshift64*: a few instructions, good enough to pick steal victims.
