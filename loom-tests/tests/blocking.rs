@@ -43,15 +43,7 @@ impl Drop for ExpiringTimeouts {
 /// reaches it), and both handles complete.
 #[test]
 fn a_job_scheduled_while_the_only_thread_goes_idle_runs() {
-    loom::model(|| {
-        let runtime = ModelRuntime::new(1);
-        assert_eq!(block_on(runtime.spawn_blocking(|| 1)).unwrap(), 1);
-        // The thread is now on its way to idle.
-        let second = runtime.spawn_blocking(|| 2);
-        assert_eq!(block_on(second).unwrap(), 2, "the job was stranded");
-        assert!(runtime.shutdown_blocking(SHUTDOWN_TIMEOUT));
-        assert_eq!(runtime.blocking_threads(), 0);
-    });
+    loom::model(second_job_while_the_thread_goes_idle);
 }
 
 /// The only thread's keep-alive expires while a new job is scheduled: either the thread takes
@@ -60,15 +52,18 @@ fn a_job_scheduled_while_the_only_thread_goes_idle_runs() {
 #[test]
 fn keep_alive_expiry_racing_a_new_job_runs_it() {
     let _expiring = ExpiringTimeouts::enable();
-    loom::model(|| {
-        let runtime = ModelRuntime::new(1);
-        assert_eq!(block_on(runtime.spawn_blocking(|| 1)).unwrap(), 1);
-        // The thread is now on its way to idle, expiry and exit.
-        let second = runtime.spawn_blocking(|| 2);
-        assert_eq!(block_on(second).unwrap(), 2, "the job was stranded");
-        assert!(runtime.shutdown_blocking(SHUTDOWN_TIMEOUT));
-        assert_eq!(runtime.blocking_threads(), 0);
-    });
+    loom::model(second_job_while_the_thread_goes_idle);
+}
+
+/// The body of the two models above: the pool's only thread runs a first job and heads for
+/// idle (and, with expiring timeouts, for the exit) while a second job is scheduled.
+fn second_job_while_the_thread_goes_idle() {
+    let runtime = ModelRuntime::new(1);
+    assert_eq!(block_on(runtime.spawn_blocking(|| 1)).unwrap(), 1);
+    let second = runtime.spawn_blocking(|| 2);
+    assert_eq!(block_on(second).unwrap(), 2, "the job was stranded");
+    assert!(runtime.shutdown_blocking(SHUTDOWN_TIMEOUT));
+    assert_eq!(runtime.blocking_threads(), 0);
 }
 
 /// Shutdown races a running job and a queued one: shutdown returns (the thread exits), each
