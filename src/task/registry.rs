@@ -21,7 +21,7 @@ use crossbeam_utils::CachePadded;
 use slab::Slab;
 
 use super::meta::{TaskMeta, NOT_REGISTERED};
-use crate::loom::{lock, AtomicBool, Mutex, Ordering};
+use crate::loom::{AtomicBool, Ordering, SpinLock};
 
 struct Entry {
     waker: Waker,
@@ -38,7 +38,7 @@ struct Shard {
 }
 
 pub(crate) struct Registry {
-    shards: Box<[CachePadded<Mutex<Shard>>]>,
+    shards: Box<[CachePadded<SpinLock<Shard>>]>,
     closed: AtomicBool,
 }
 
@@ -51,7 +51,7 @@ impl Registry {
         let count = (workers * 4).next_power_of_two();
         let shards = (0..count)
             .map(|_| {
-                CachePadded::new(Mutex::new(Shard {
+                CachePadded::new(SpinLock::new(Shard {
                     tasks: Slab::new(),
                     closed: false,
                 }))
@@ -63,7 +63,7 @@ impl Registry {
         }
     }
 
-    fn shard(&self, meta: &TaskMeta) -> &Mutex<Shard> {
+    fn shard(&self, meta: &TaskMeta) -> &SpinLock<Shard> {
         // Ids come in per-thread blocks of 1,024 (see `Id::next`): sharding by block keeps one
         // spawning thread on one shard for a while, so its lock and slab stay in its cache
         // instead of bouncing between cores.
@@ -73,7 +73,7 @@ impl Registry {
 
     /// Registers a task; `waker` must be a waker of the task that owns `meta`.
     pub(crate) fn insert(&self, meta: &TaskMeta, waker: Waker) -> Result<(), (Closed, Waker)> {
-        let mut shard = lock(self.shard(meta));
+        let mut shard = self.shard(meta).lock();
         if shard.closed {
             drop(shard);
             return Err((Closed, waker));
@@ -95,7 +95,7 @@ impl Registry {
             return;
         }
         let removed = {
-            let mut shard = lock(self.shard(meta));
+            let mut shard = self.shard(meta).lock();
             match shard.tasks.get(key) {
                 Some(entry) if entry.meta == NonNull::from(meta) => Some(shard.tasks.remove(key)),
                 _ => None,
@@ -110,7 +110,7 @@ impl Registry {
         if key == NOT_REGISTERED {
             return None;
         }
-        let shard = lock(self.shard(meta));
+        let shard = self.shard(meta).lock();
         match shard.tasks.get(key) {
             Some(entry) if entry.meta == NonNull::from(meta) => Some(entry.waker.clone()),
             _ => None,
@@ -123,7 +123,7 @@ impl Registry {
         self.closed.store(true, Ordering::SeqCst);
         let mut wakers = Vec::new();
         for shard in self.shards.iter() {
-            let mut shard = lock(shard);
+            let mut shard = shard.lock();
             shard.closed = true;
             wakers.extend(shard.tasks.iter().map(|(_, entry)| entry.waker.clone()));
         }
@@ -139,7 +139,7 @@ impl Registry {
     /// (so no entry can be removed meanwhile). `f` must not spawn, wake or drop tasks.
     pub(crate) fn for_each(&self, mut f: impl FnMut(&TaskMeta)) {
         for shard in self.shards.iter() {
-            let shard = lock(shard);
+            let shard = shard.lock();
             for (_, entry) in shard.tasks.iter() {
                 // SAFETY: the entry's waker keeps the task allocation, and so its metadata,
                 // alive; the entry cannot be removed while we hold the shard lock.
@@ -150,6 +150,6 @@ impl Registry {
 
     /// Number of live tasks.
     pub(crate) fn len(&self) -> usize {
-        self.shards.iter().map(|shard| lock(shard).tasks.len()).sum()
+        self.shards.iter().map(|shard| shard.lock().tasks.len()).sum()
     }
 }

@@ -34,6 +34,41 @@ fn floor_spawn_run_join() -> Duration {
     start.elapsed()
 }
 
+/// Raw async-task on one thread, joined the way a task joins another: a parent task spawns a
+/// child and awaits its handle, on a minimal executor (a queue and a loop). Per iteration: the
+/// child's spawn and run, the parent's registration as the child's awaiter, its wake-up and its
+/// second poll. That is the work `corio_spawn_run_join` asks of any runtime, so this is its floor.
+fn floor_spawn_run_await() -> Duration {
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+
+    // The schedule function must be `Send + Sync` for `spawn`; this executor is single-threaded,
+    // so it schedules through a thread-local instead of capturing the `Rc`.
+    thread_local! {
+        static QUEUE: RefCell<VecDeque<async_task::Runnable>> = RefCell::default();
+    }
+    fn schedule(runnable: async_task::Runnable) {
+        QUEUE.with(|queue| queue.borrow_mut().push_back(runnable));
+    }
+    let start = Instant::now();
+    let (parent, parent_task) = async_task::spawn(
+        async {
+            for i in 0..SPAWNS {
+                let (child, task) = async_task::spawn(async move { black_box(i) }, schedule);
+                child.schedule();
+                black_box(task.await);
+            }
+        },
+        schedule,
+    );
+    parent.schedule();
+    while let Some(runnable) = QUEUE.with(|queue| queue.borrow_mut().pop_front()) {
+        runnable.run();
+    }
+    assert!(parent_task.is_finished(), "the parent ran to completion");
+    start.elapsed()
+}
+
 /// Polls a future that is already complete (the task output) without a runtime.
 fn futures_lite_block_on<F: std::future::Future>(future: F) -> F::Output {
     let mut future = std::pin::pin!(future);
@@ -143,6 +178,7 @@ fn main() {
     let one = corio::runtime::Builder::new().worker_threads(1).build().unwrap();
 
     let floor = report("floor: async-task spawn+run+join", SPAWNS, floor_spawn_run_join);
+    let await_floor = report("floor: async-task spawn+run+await", SPAWNS, floor_spawn_run_await);
     let single = report("corio spawn+run+join (1 worker)", SPAWNS, || {
         corio_spawn_run_join(&one)
     });
@@ -159,9 +195,16 @@ fn main() {
     let ran = |d: Duration| d > Duration::from_nanos(1);
     if ran(floor) && ran(single) && ran(multi) {
         println!(
-            "spawn+run+join vs floor: {:.2}x (1 worker), {:.2}x ({workers} workers); goal <= 2x",
+            "spawn+run+join vs floor: {:.2}x (1 worker), {:.2}x ({workers} workers)",
             single.as_secs_f64() / floor.as_secs_f64(),
             multi.as_secs_f64() / floor.as_secs_f64()
+        );
+    }
+    if ran(await_floor) && ran(single) && ran(multi) {
+        println!(
+            "spawn+run+join vs the await floor: {:.2}x (1 worker), {:.2}x ({workers} workers); goal <= 2x",
+            single.as_secs_f64() / await_floor.as_secs_f64(),
+            multi.as_secs_f64() / await_floor.as_secs_f64()
         );
     }
 }

@@ -75,7 +75,12 @@ impl WorkerLocal {
 
 /// The worker's private loop state.
 struct LoopState {
-    tick: u32,
+    /// Ticks (turns of the loop) until the next `maintenance`.
+    maintenance: Countdown,
+    /// Ticks until the injector next goes before the local queue.
+    injector_first: Countdown,
+    /// Set for the tick on which `injector_first` ran out.
+    injector_turn: bool,
     lifo_streak: u32,
     is_searching: bool,
     rng: u64,
@@ -93,8 +98,11 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, local: LocalQueue<Task>) {
         running: Cell::new(false),
     };
     let _context = context::enter_worker(&worker);
+    let config = &worker.shared.config;
     let mut state = LoopState {
-        tick: 0,
+        maintenance: Countdown::every(config.event_interval),
+        injector_first: Countdown::every(config.global_queue_interval),
+        injector_turn: false,
         lifo_streak: 0,
         is_searching: false,
         rng: 0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9),
@@ -108,13 +116,12 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, local: LocalQueue<Task>) {
 
 impl WorkerLocal {
     fn run_loop(&self, state: &mut LoopState) {
-        let event_interval = self.shared.config.event_interval.max(1);
         context::reset_poll_clock();
         while !self.shared.is_shutdown() {
-            state.tick = state.tick.wrapping_add(1);
-            if state.tick.is_multiple_of(event_interval) {
+            if state.maintenance.tick() {
                 self.maintenance(state);
             }
+            state.injector_turn = state.injector_first.tick();
             if let Some(task) = self.next_task(state) {
                 self.run_task(task, state);
                 continue;
@@ -166,10 +173,7 @@ impl WorkerLocal {
             self.local.push(task);
         }
         state.lifo_streak = 0;
-        if state
-            .tick
-            .is_multiple_of(self.shared.config.global_queue_interval.max(1))
-        {
+        if state.injector_turn {
             if let Some(task) = self.steal_from_injector() {
                 return Some(task);
             }
@@ -309,7 +313,11 @@ impl WorkerLocal {
 
     /// Periodic duties of a busy worker: its own I/O and due timers.
     fn maintenance(&self, state: &mut LoopState) {
-        let _ = self.poll_reactor(self.index, state);
+        // A system call: skip it when there is nothing to hear (a doorbell rung meanwhile is
+        // drained at the next park).
+        if self.reactor().registered() > 0 {
+            let _ = self.poll_reactor(self.index, state);
+        }
         self.fire_timers(state);
     }
 
@@ -443,6 +451,30 @@ impl WorkerLocal {
         while let Some(task) = self.local.pop() {
             drop(task);
         }
+    }
+}
+
+/// Runs out every `every` ticks. A counter rather than `tick % every`: the loop turns for every
+/// task poll, and a division by a value known only at run time costs tens of cycles.
+struct Countdown {
+    left: u32,
+    every: u32,
+}
+
+impl Countdown {
+    fn every(every: u32) -> Countdown {
+        let every = every.max(1);
+        Countdown { left: every, every }
+    }
+
+    /// Counts one tick; true when the countdown ran out (and restarts).
+    fn tick(&mut self) -> bool {
+        self.left -= 1;
+        if self.left == 0 {
+            self.left = self.every;
+            return true;
+        }
+        false
     }
 }
 
