@@ -35,7 +35,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use crate::loom::{lock, Mutex};
+use crate::loom::SpinLock;
 use crate::sync::waiters::{WaitList, WaiterKey};
 use crate::task::coop::poll_proceed;
 
@@ -62,7 +62,7 @@ use crate::task::coop::poll_proceed;
 /// });
 /// ```
 pub struct Semaphore {
-    state: Mutex<State>,
+    state: SpinLock<State>,
 }
 
 struct State {
@@ -193,7 +193,7 @@ impl Semaphore {
             Semaphore::MAX_PERMITS
         );
         Semaphore {
-            state: Mutex::new(State {
+            state: SpinLock::new(State {
                 permits,
                 handed: 0,
                 forgotten: 0,
@@ -215,7 +215,7 @@ impl Semaphore {
     /// assert_eq!(semaphore.available_permits(), 1);
     /// ```
     pub fn available_permits(&self) -> usize {
-        lock(&self.state).permits
+        self.state.lock().permits
     }
 
     /// Adds `n` permits, serving queued waiters first, in order.
@@ -234,7 +234,7 @@ impl Semaphore {
     #[track_caller]
     pub fn add_permits(&self, n: usize) {
         let mut wakers = Wakers::default();
-        let mut state = lock(&self.state);
+        let mut state = self.state.lock();
         let total = state.permits + state.handed;
         if n > Semaphore::MAX_PERMITS - total {
             drop(state);
@@ -417,7 +417,7 @@ impl Semaphore {
     /// ```
     pub fn close(&self) {
         let mut wakers = Vec::new();
-        let mut state = lock(&self.state);
+        let mut state = self.state.lock();
         state.closed = true;
         // The notified waiters will fail too: their permits return to the pool now.
         state.permits += state.handed;
@@ -438,7 +438,7 @@ impl Semaphore {
     /// assert!(semaphore.is_closed());
     /// ```
     pub fn is_closed(&self) -> bool {
-        lock(&self.state).closed
+        self.state.lock().closed
     }
 
     /// The future behind every acquire: waits for `n` permits and takes them, without making a
@@ -453,7 +453,7 @@ impl Semaphore {
 
     /// Takes `n` permits if free and nobody is queued, without making a guard.
     pub(crate) fn try_acquire_raw(&self, n: usize) -> Result<(), TryAcquireError> {
-        let mut state = lock(&self.state);
+        let mut state = self.state.lock();
         if state.closed {
             Err(TryAcquireError::Closed)
         } else if n == 0 || (state.waiters.is_empty() && state.permits >= n) {
@@ -470,7 +470,7 @@ impl Semaphore {
             return;
         }
         let mut wakers = Wakers::default();
-        let mut state = lock(&self.state);
+        let mut state = self.state.lock();
         state.permits += n;
         state.hand_off(&mut wakers);
         drop(state);
@@ -480,7 +480,7 @@ impl Semaphore {
     /// Records `n` permits taken out of circulation by `forget`.
     fn forget_permits(&self, n: usize) {
         if n > 0 {
-            let mut state = lock(&self.state);
+            let mut state = self.state.lock();
             state.forgotten = state.forgotten.saturating_add(n);
         }
     }
@@ -488,7 +488,7 @@ impl Semaphore {
 
 impl fmt::Debug for Semaphore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = lock(&self.state);
+        let state = self.state.lock();
         f.debug_struct("Semaphore")
             .field("permits", &state.permits)
             .field("waiters", &state.waiters.len())
@@ -522,7 +522,7 @@ impl Future for Acquire<'_> {
             return Poll::Pending;
         }
         let this = &mut *self;
-        let mut state = lock(&this.semaphore.state);
+        let mut state = this.semaphore.state.lock();
         match this.state {
             AcquireState::Idle => {
                 if state.closed {
@@ -570,7 +570,7 @@ impl Drop for Acquire<'_> {
             return;
         };
         let mut wakers = Wakers::default();
-        let mut state = lock(&self.semaphore.state);
+        let mut state = self.semaphore.state.lock();
         let (notified, waker) = state.waiters.remove(key);
         if notified && !state.closed {
             // Handed permits nobody will claim: give them back.
@@ -838,7 +838,7 @@ impl BoundedSemaphore {
     /// ```
     pub fn add_permits(&self, n: usize) -> Result<(), BoundExceededError> {
         let mut wakers = Wakers::default();
-        let mut state = lock(&self.semaphore.state);
+        let mut state = self.semaphore.state.lock();
         if n > state.forgotten {
             return Err(BoundExceededError {
                 requested: n,
@@ -968,7 +968,7 @@ impl BoundedSemaphore {
 
 impl fmt::Debug for BoundedSemaphore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = lock(&self.semaphore.state);
+        let state = self.semaphore.state.lock();
         f.debug_struct("BoundedSemaphore")
             .field("permits", &state.permits)
             .field("bound", &self.bound)

@@ -7,7 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-use crate::loom::{lock, AtomicUsize, Mutex, MutexGuard, Ordering};
+use crate::loom::{AtomicUsize, Ordering, SpinGuard, SpinLock};
 use crate::sync::waiters::{WaitList, WaiterKey};
 use crate::task::coop::poll_proceed;
 
@@ -16,7 +16,7 @@ use crate::task::coop::poll_proceed;
 const INITIAL_QUEUE_CAPACITY: usize = 1024;
 
 pub(super) struct Chan<T> {
-    state: Mutex<State<T>>,
+    state: SpinLock<State<T>>,
     /// Messages in flight at most: queued messages plus reserved slots. `usize::MAX` for the
     /// unbounded channel, which then never runs out.
     bound: usize,
@@ -51,7 +51,7 @@ struct State<T> {
 impl<T> Chan<T> {
     pub(super) fn new(bound: usize) -> Chan<T> {
         Chan {
-            state: Mutex::new(State {
+            state: SpinLock::new(State {
                 queue: VecDeque::with_capacity(bound.min(INITIAL_QUEUE_CAPACITY)),
                 reserved: 0,
                 permits: 0,
@@ -67,8 +67,8 @@ impl<T> Chan<T> {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, State<T>> {
-        lock(&self.state)
+    fn lock(&self) -> SpinGuard<'_, State<T>> {
+        self.state.lock()
     }
 
     pub(super) fn bound(&self) -> usize {
