@@ -13,6 +13,10 @@
 //! Lock discipline: no waker is woken or dropped while a shard lock is held, because waking or
 //! dropping the last waker may run the schedule function, which may drop the future, whose drop
 //! comes back here to remove its entry.
+//!
+//! The shard locks are spin locks (`crate::loom::SpinLock`): every spawn and every task exit
+//! takes one for a slab insert or remove, a few instructions. Only the walks of a dump or a
+//! shutdown hold one longer, one shard at a time, and those are rare.
 
 use std::ptr::NonNull;
 use std::task::Waker;
