@@ -103,6 +103,26 @@ fn abort_handle_works_after_the_join_handle_is_dropped() {
     assert!(abort.is_finished());
 }
 
+/// `AbortHandle::is_finished` of a blocking task follows the job: false while it runs, true
+/// once it returned.
+#[test]
+fn abort_handle_of_a_running_blocking_task_is_not_finished_until_it_returns() {
+    let rt = runtime(2);
+    let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let handle = rt.spawn_blocking(move || {
+        started_tx.send(()).unwrap();
+        release_rx.recv_timeout(HANG_GUARD).unwrap();
+        7
+    });
+    let abort = handle.abort_handle();
+    started_rx.recv_timeout(HANG_GUARD).unwrap();
+    assert!(!abort.is_finished(), "the blocking job is still running");
+    release_tx.send(()).unwrap();
+    assert_eq!(rt.block_on(handle).unwrap(), 7);
+    assert!(abort.is_finished());
+}
+
 #[test]
 fn abort_after_completion_keeps_the_result() {
     let rt = runtime(2);

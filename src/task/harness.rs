@@ -39,11 +39,12 @@ pin_project! {
     impl<F> PinnedDrop for TaskFuture<F> {
         fn drop(this: Pin<&mut Self>) {
             let mut this = this.project();
-            // Drop the user's future first, so that "unregistered" implies "future dropped".
-            // A panicking destructor must not unwind into the worker.
-            let _ = catch_unwind(AssertUnwindSafe(|| this.future.set(None)));
             // SAFETY: see `TaskFuture::new`: the metadata outlives the future.
             let meta = unsafe { this.meta.as_ref() };
+            meta.mark_ended();
+            // Drop the user's future before unregistering, so that "unregistered" implies
+            // "future dropped". A panicking destructor must not unwind into the worker.
+            let _ = catch_unwind(AssertUnwindSafe(|| this.future.set(None)));
             meta.shared.registry.remove(meta);
         }
     }
@@ -78,6 +79,7 @@ impl<F: Future> Future for TaskFuture<F> {
         // instead, nothing would ever wake it, and its registry entry would keep the runtime
         // alive through its metadata.
         if meta.abort_requested() || meta.shared.registry.is_closed() {
+            meta.mark_ended();
             let _ = catch_unwind(AssertUnwindSafe(|| this.future.set(None)));
             return Poll::Ready(Err(TaskFailure::Cancelled));
         }
@@ -100,8 +102,12 @@ impl<F: Future> Future for TaskFuture<F> {
         meta.state.store(STATE_IDLE, Ordering::Relaxed);
         match result {
             Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
+            Ok(Poll::Ready(value)) => {
+                meta.mark_ended();
+                Poll::Ready(Ok(value))
+            }
             Err(payload) => {
+                meta.mark_ended();
                 let _ = catch_unwind(AssertUnwindSafe(|| this.future.set(None)));
                 meta.shared.task_panicked();
                 Poll::Ready(Err(TaskFailure::Panic(payload)))

@@ -177,12 +177,7 @@ impl AbortHandle {
     pub fn is_finished(&self) -> bool {
         match &self.inner {
             // SAFETY: see the `inner` field.
-            Some((_, meta)) => {
-                unsafe { meta.as_ref() }
-                    .registry_key
-                    .load(crate::loom::Ordering::Relaxed)
-                    == super::meta::NOT_REGISTERED
-            }
+            Some((_, meta)) => unsafe { meta.as_ref() }.has_ended(),
             None => true,
         }
     }

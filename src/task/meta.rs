@@ -84,6 +84,11 @@ impl fmt::Display for Id {
 /// next poll and completes as cancelled.
 const ABORT_REQUESTED: u32 = 1 << 0;
 
+/// Set when the task's future ended: it completed, panicked or was cancelled. Set *before* the
+/// user's future is dropped, so that whoever observes a side effect of that drop (a drop guard)
+/// also sees the task finished.
+const FUTURE_ENDED: u32 = 1 << 1;
+
 /// Marker for "not in the registry": blocking tasks, and tasks after their future ended.
 pub(crate) const NOT_REGISTERED: usize = usize::MAX;
 
@@ -150,6 +155,18 @@ impl TaskMeta {
         // Release pairs with the Acquire in `abort_requested`: the aborter's prior writes are
         // visible to the poll that observes the flag.
         self.flags.fetch_or(ABORT_REQUESTED, Ordering::Release);
+    }
+
+    /// Records that the future ended (see [`FUTURE_ENDED`]).
+    pub(crate) fn mark_ended(&self) {
+        // Release: pairs with the Acquire in `has_ended`; the drop that follows is ordered
+        // after it for any thread that then observes the drop's effects.
+        self.flags.fetch_or(FUTURE_ENDED, Ordering::Release);
+    }
+
+    /// Whether the future ended.
+    pub(crate) fn has_ended(&self) -> bool {
+        self.flags.load(Ordering::Acquire) & FUTURE_ENDED != 0
     }
 
     pub(crate) fn abort_requested(&self) -> bool {
