@@ -407,7 +407,8 @@ fn blocked_by_own_io_round() {
         ready_tx.send(()).unwrap();
     });
     ready_rx.recv_timeout(HANG_GUARD).unwrap();
-    // A timer deadline for a parked worker to sleep with.
+    // The timer under test (not a wait): a deadline for a parked worker to sleep with, which
+    // passes while the other worker is blocked. The test waits on its firing (`fired_rx`).
     let (fired_tx, fired_rx) = std::sync::mpsc::channel::<()>();
     rt.spawn(async move {
         corio::time::sleep(Duration::from_millis(20)).await;

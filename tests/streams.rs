@@ -521,7 +521,8 @@ fn emfile_child() {
         std::fs::read_dir("/proc/self/fd").map_or(true, |dir| dir.count() as u64 >= limit)
     });
     // Descriptors are exhausted and connections are waiting in the backlog: measure how much
-    // CPU the server burns over a while (a spinning accept loop would take a whole core).
+    // CPU the server burns over a while (a spinning accept loop would take a whole core). The
+    // sleep is the measurement window, not a wait for an event.
     let window = Duration::from_millis(400);
     let before = cpu_time();
     std::thread::sleep(window);

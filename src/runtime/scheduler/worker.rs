@@ -256,7 +256,7 @@ impl WorkerLocal {
         let workers = self.shared.remotes.len();
         for offset in 0..workers {
             let index = (self.index + offset) % workers;
-            if self.shared.remotes[index].reactor.registered() > 0 && self.poll_reactor(index, state) {
+            if self.poll_reactor(index, state) {
                 if let Some(task) = self.next_task(state) {
                     return Some(task);
                 }
@@ -270,6 +270,11 @@ impl WorkerLocal {
     /// watch of a busy worker), the peer is woken to handle it.
     fn poll_reactor(&self, index: usize, state: &mut LoopState) -> bool {
         let remote = &self.shared.remotes[index];
+        // A system call: skip it when there is nothing to hear (a doorbell rung meanwhile is
+        // drained at the owner's next park).
+        if remote.reactor.registered() == 0 {
+            return false;
+        }
         let polled = remote
             .reactor
             .poll_now(&mut state.raw, &mut state.wakers, index == self.index);
@@ -313,11 +318,7 @@ impl WorkerLocal {
 
     /// Periodic duties of a busy worker: its own I/O and due timers.
     fn maintenance(&self, state: &mut LoopState) {
-        // A system call: skip it when there is nothing to hear (a doorbell rung meanwhile is
-        // drained at the next park).
-        if self.reactor().registered() > 0 {
-            let _ = self.poll_reactor(self.index, state);
-        }
+        let _ = self.poll_reactor(self.index, state);
         self.fire_timers(state);
     }
 
