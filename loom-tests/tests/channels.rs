@@ -201,6 +201,71 @@ fn mpsc_dropped_permit_hands_its_slot_to_a_waiting_sender() {
     });
 }
 
+/// A full bounded(1) channel: a sender that finds it full and queues races the receiver
+/// freeing the slot. Either the sender sees the slot, or the release sees the sender queued
+/// (the fence pair of `queued`); a miss on both sides would leave the sender waiting forever.
+#[test]
+fn mpsc_sender_queueing_racing_the_release_of_the_last_slot() {
+    loom::model(|| {
+        let (tx, mut rx) = mpsc::channel::<u32>(1);
+        tx.try_send(0).unwrap();
+        let sender = thread::spawn(move || block_on(tx.send(1)).is_ok());
+        assert_eq!(block_on(rx.recv()), Some(0));
+        assert_eq!(block_on(rx.recv()), Some(1));
+        assert!(sender.join().unwrap());
+        assert_eq!(block_on(rx.recv()), None);
+    });
+}
+
+/// The receiver closes a full channel while a sender waits for the slot the receiver frees:
+/// the sender either got the slot before the close (its message arrives) or fails; a slot
+/// served to it just before the close comes back, so the drain ends instead of waiting for it.
+#[test]
+fn mpsc_close_racing_a_served_sender_gives_its_slot_back() {
+    loom::model(|| {
+        let (tx, mut rx) = mpsc::channel::<u32>(1);
+        tx.try_send(0).unwrap();
+        // Kept alive: the drain must end by the slot count, not because every sender left.
+        let _other_sender = tx.clone();
+        let mut send = Box::pin(async move { tx.send(1).await });
+        assert!(
+            send.as_mut()
+                .poll(&mut Context::from_waker(Waker::noop()))
+                .is_pending(),
+            "full: the sender queues"
+        );
+        let sender = thread::spawn(move || block_on(send).is_ok());
+        assert_eq!(block_on(rx.recv()), Some(0));
+        rx.close();
+        let mut rest = Vec::new();
+        while let Some(message) = block_on(rx.recv()) {
+            rest.push(message);
+        }
+        let sent = sender.join().unwrap();
+        assert_eq!(rest, if sent { vec![1] } else { vec![] });
+    });
+}
+
+/// The receiver is dropped while a permit sends on another thread: the message is dropped
+/// exactly once, and at once (not left queued until the last sender goes).
+#[test]
+fn mpsc_permit_send_racing_receiver_drop_drops_the_message_once() {
+    loom::model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (tx, rx) = mpsc::channel::<Tracked>(1);
+        let permit = tx
+            .try_reserve_owned()
+            .unwrap_or_else(|_| panic!("a slot is free"));
+        let message = Tracked(drops.clone());
+        let sender = thread::spawn(move || permit.send(message));
+        drop(rx);
+        let tx = sender.join().unwrap();
+        assert_eq!(drops.load(SeqCst), 1, "dropped once, with a sender still alive");
+        drop(tx);
+        assert_eq!(drops.load(SeqCst), 1);
+    });
+}
+
 // ---- broadcast ---------------------------------------------------------------------------
 
 /// Two sends into a one-slot ring racing a receiver: whatever the interleaving, every message

@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 
 use futures_core::Stream;
 
-use super::chan::Chan;
+use super::chan::{Chan, MAX_BOUND};
 use super::error::{SendError, TryRecvError, TrySendError};
 
 /// Creates a bounded channel holding at most `capacity` messages in flight (queued or reserved
@@ -17,7 +17,8 @@ use super::error::{SendError, TryRecvError, TrySendError};
 /// a message.
 ///
 /// # Panics
-/// When `capacity` is 0: a bounded channel needs room for at least one message.
+/// When `capacity` is 0 (a bounded channel needs room for at least one message), or larger than
+/// `usize::MAX / 4` (the slot count keeps two flag bits beside it).
 ///
 /// ```
 /// use corio::sync::mpsc;
@@ -42,6 +43,11 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
         capacity > 0,
         "`mpsc::channel` called with a capacity of 0; a bounded channel needs room for at least \
          one message: use `mpsc::channel(1)` or more, or `mpsc::unbounded_channel()` for no limit"
+    );
+    assert!(
+        capacity <= MAX_BOUND,
+        "`mpsc::channel` called with a capacity of {capacity}, more than the largest bound \
+         ({MAX_BOUND}); use `mpsc::unbounded_channel()` for no limit"
     );
     let chan = Arc::new(Chan::new(capacity));
     (Sender { chan: chan.clone() }, Receiver { chan })
@@ -426,7 +432,7 @@ impl<T> Permit<'_, T> {
         let chan = self.chan;
         // The slot is consumed by the send below, not released by `Drop`.
         std::mem::forget(self);
-        drop(chan.send_with_permit(value));
+        chan.send_with_permit(value);
     }
 }
 
@@ -454,7 +460,7 @@ impl<T> OwnedPermit<T> {
             .sender
             .take()
             .expect("an owned permit holds its sender until used");
-        drop(sender.chan.send_with_permit(value));
+        sender.chan.send_with_permit(value);
         sender
     }
 

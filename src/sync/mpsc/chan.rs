@@ -1,5 +1,7 @@
-//! The shared core of the bounded and unbounded channels: one queue, its accounting and its
-//! waiters, behind one lock. See the module documentation of `mpsc` for the invariants.
+//! The shared core of the bounded and unbounded channels: a lock-free message queue, slot
+//! counters split between the senders' and the receiver's cache lines, a FIFO of senders
+//! waiting for a slot, and the parked receiver's waker. See the module documentation of `mpsc`
+//! for the algorithm and its invariants.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -7,68 +9,130 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-use crate::loom::{AtomicUsize, Ordering, SpinGuard, SpinLock};
+use concurrent_queue::{ConcurrentQueue, PushError};
+use crossbeam_utils::CachePadded;
+
+use crate::loom::{fence, AtomicBool, AtomicUsize, Ordering, SpinLock};
 use crate::sync::waiters::{WaitList, WaiterKey};
 use crate::task::coop::poll_proceed;
 
-/// Initial queue allocation of a bounded channel, at most: large bounds grow on demand instead
-/// of reserving memory for messages that may never be sent.
-const INITIAL_QUEUE_CAPACITY: usize = 1024;
+/// Bit 0 of `taken`: the receiver closed or was dropped. Set once, never cleared; no slot is
+/// taken after it (every take is a compare-and-swap of `taken`).
+const CLOSED: usize = 1;
+/// One slot in `taken` and `released`, which count above the flag bit. Both counters wrap
+/// together; only their difference means anything.
+const ONE_SLOT: usize = 2;
+
+/// The largest bound: slots in use, times `ONE_SLOT`, stay below half the counter range, so
+/// that a difference read from a stale `taken` shows as negative. Also the bound of the
+/// unbounded channel, which counts its messages the same way but can never fill up (each one
+/// takes memory).
+pub(super) const MAX_BOUND: usize = usize::MAX / 8;
+
+/// Bounded channels up to this capacity keep their messages in one array allocated up front
+/// (a push is one compare-and-swap and no allocation); larger ones, and the unbounded channel,
+/// in a linked list of small blocks that grows with the messages actually queued. 1,024 slots
+/// of a word each is what the channel reserved before it had a lock-free queue.
+const ARRAY_QUEUE_MAX: usize = 1024;
 
 pub(super) struct Chan<T> {
-    state: SpinLock<State<T>>,
-    /// Messages in flight at most: queued messages plus reserved slots. `usize::MAX` for the
-    /// unbounded channel, which then never runs out.
+    /// The queued messages, in the order their pushes completed. Only the receiver pops, except
+    /// that whoever sees the receiver dropped drains what is left (the queue allows any number
+    /// of consumers, so the two may overlap).
+    queue: ConcurrentQueue<T>,
+    /// What the senders write on every send.
+    senders: CachePadded<SenderSide>,
+    /// Slots ever given back, × `ONE_SLOT`: by the receiver after each pop (mostly), by permits
+    /// dropped unused and by waiters that give up a slot they were served.
+    released: CachePadded<AtomicUsize>,
+    /// Senders waiting for a slot.
+    waiters: CachePadded<Waiters>,
     bound: usize,
-    /// Live sender handles (bounded or unbounded, not weak). The receiver sees the end of the
-    /// stream once it reaches zero and the queue is drained.
+    receiver: ReceiverWaker,
+    /// Live sender handles (bounded or unbounded, not weak).
     tx_count: AtomicUsize,
+    /// Every sender was dropped: once the queue is drained, `recv` returns `None`.
+    tx_closed: AtomicBool,
+    /// The receiver was dropped: a message pushed from now on is dropped by its sender.
+    rx_dropped: AtomicBool,
+    /// Senders waiting in `closed()`.
+    closed_waiters: SpinLock<WaitList>,
 }
 
-struct State<T> {
-    queue: VecDeque<T>,
-    /// Slots held outside the queue: by live permits, and by send/reserve waiters that were
-    /// notified but have not run yet (each notified waiter holds exactly one).
-    reserved: usize,
-    /// Live `Permit`/`OwnedPermit` values: they may still send after the receiver closed, so the
-    /// receiver reports the end only once they are gone.
-    permits: usize,
-    /// Senders waiting for a slot, FIFO. Invariant: while it is not empty the channel is full
-    /// (`queue.len() + reserved == bound`), because every freed slot goes to its head.
-    send_waiters: WaitList,
-    /// Senders waiting in `closed()`.
-    closed_waiters: WaitList,
-    /// The receiver's task, parked in `recv`.
-    rx_waker: Option<Waker>,
-    /// The receiver closed or was dropped: sending fails from now on.
-    rx_closed: bool,
-    /// The receiver was dropped: messages sent through outstanding permits are dropped at once.
-    rx_dropped: bool,
-    /// Every sender was dropped: once the queue is drained, `recv` returns `None`.
-    tx_closed: bool,
+/// The senders' cache line.
+struct SenderSide {
+    /// Slots ever taken, × `ONE_SLOT`, `| CLOSED`. A sender takes a slot before it pushes, the
+    /// receiver gives it back after it pops: `taken - released` is the slots in use (queued,
+    /// in flight, held by permits or served to waiters) and never exceeds the bound.
+    taken: AtomicUsize,
+    /// A value `released` had: a lower bound of it, so a sender that finds room by it has room.
+    /// Senders read the receiver's line only when this copy says full.
+    released_seen: AtomicUsize,
+}
+
+/// The FIFO of senders waiting for a slot, with the flag that sends every release to it and
+/// the count of served tickets.
+struct Waiters {
+    /// Senders queue. Written under the lock (true while `queue` is not empty), read by every
+    /// release after it counted its slot (with a SeqCst fence on both sides: either the release
+    /// sees the flag and serves the queue, or the sender that raised it sees the slot).
+    queued: AtomicBool,
+    /// How many tickets have been served: the waiter holding ticket `t` owns a slot once
+    /// `granted > t`. It lets a woken sender claim its slot without the lock.
+    granted: AtomicUsize,
+    list: SpinLock<SendWaiters>,
+}
+
+struct SendWaiters {
+    /// Ascending tickets; a waiter leaves when it is served, cancelled or the channel closes.
+    queue: VecDeque<(usize, Waker)>,
+    next_ticket: usize,
+}
+
+impl SendWaiters {
+    fn position(&self, ticket: usize) -> Option<usize> {
+        self.queue.binary_search_by_key(&ticket, |(t, _)| *t).ok()
+    }
+}
+
+/// Why a slot could not be taken at once.
+#[derive(Debug, PartialEq, Eq)]
+enum NoSlot {
+    Closed,
+    /// No slot is free, or senders wait for one and go first.
+    Full,
 }
 
 impl<T> Chan<T> {
     pub(super) fn new(bound: usize) -> Chan<T> {
+        debug_assert!(bound > 0 && bound <= MAX_BOUND);
+        let queue = if bound <= ARRAY_QUEUE_MAX {
+            ConcurrentQueue::bounded(bound)
+        } else {
+            ConcurrentQueue::unbounded()
+        };
         Chan {
-            state: SpinLock::new(State {
-                queue: VecDeque::with_capacity(bound.min(INITIAL_QUEUE_CAPACITY)),
-                reserved: 0,
-                permits: 0,
-                send_waiters: WaitList::new(),
-                closed_waiters: WaitList::new(),
-                rx_waker: None,
-                rx_closed: false,
-                rx_dropped: false,
-                tx_closed: false,
+            queue,
+            senders: CachePadded::new(SenderSide {
+                taken: AtomicUsize::new(0),
+                released_seen: AtomicUsize::new(0),
+            }),
+            released: CachePadded::new(AtomicUsize::new(0)),
+            waiters: CachePadded::new(Waiters {
+                queued: AtomicBool::new(false),
+                granted: AtomicUsize::new(0),
+                list: SpinLock::new(SendWaiters {
+                    queue: VecDeque::new(),
+                    next_ticket: 0,
+                }),
             }),
             bound,
+            receiver: ReceiverWaker::new(),
             tx_count: AtomicUsize::new(1),
+            tx_closed: AtomicBool::new(false),
+            rx_dropped: AtomicBool::new(false),
+            closed_waiters: SpinLock::new(WaitList::new()),
         }
-    }
-
-    fn lock(&self) -> SpinGuard<'_, State<T>> {
-        self.state.lock()
     }
 
     pub(super) fn bound(&self) -> usize {
@@ -99,170 +163,258 @@ impl<T> Chan<T> {
     }
 
     pub(super) fn drop_sender(&self) {
+        // AcqRel (within SeqCst): the last sender acquires every other sender's pushes through
+        // the release sequence of this count, and publishes them with `tx_closed`.
         if self.tx_count.fetch_sub(1, Ordering::SeqCst) != 1 {
             return;
         }
-        let mut state = self.lock();
-        state.tx_closed = true;
-        let waker = state.rx_waker.take();
-        drop(state);
-        if let Some(waker) = waker {
-            waker.wake();
-        }
+        self.tx_closed.store(true, Ordering::Release);
+        fence(Ordering::SeqCst);
+        self.receiver.wake();
     }
 
     pub(super) fn sender_count(&self) -> usize {
         self.tx_count.load(Ordering::SeqCst)
     }
 
+    // ---- slots ---------------------------------------------------------------------------
+
+    /// Slots in use by the counters `taken` (flag included) and `released`, or `None` when
+    /// `taken` was read before `released` moved past it (the caller's `taken` is stale).
+    fn in_use(taken: usize, released: usize) -> Option<usize> {
+        let difference = (taken & !CLOSED).wrapping_sub(released);
+        // Valid differences are at most `MAX_BOUND × ONE_SLOT`, under half the range.
+        (difference <= usize::MAX / 2).then_some(difference / ONE_SLOT)
+    }
+
+    /// Whether `taken` leaves a slot free. Reads the receiver's line only when the senders'
+    /// copy of `released` says full. A stale `taken` counts as room: its compare-and-swap fails.
+    fn has_room(&self, taken: usize) -> bool {
+        let seen = self.senders.released_seen.load(Ordering::Relaxed);
+        match Self::in_use(taken, seen) {
+            Some(used) if used >= self.bound => {}
+            _ => return true,
+        }
+        // Acquire: pairs with the release's add; the slot we then take was given back.
+        let released = self.released.load(Ordering::Acquire);
+        if released == seen {
+            return false;
+        }
+        // Racing stores may leave an older value here: still a lower bound, so still safe.
+        self.senders.released_seen.store(released, Ordering::Relaxed);
+        Self::in_use(taken, released).is_none_or(|used| used < self.bound)
+    }
+
+    /// Takes one free slot, if there is one, whether or not senders wait.
+    fn take_slot(&self) -> Result<(), NoSlot> {
+        let mut taken = self.senders.taken.load(Ordering::Acquire);
+        loop {
+            if taken & CLOSED != 0 {
+                return Err(NoSlot::Closed);
+            }
+            if !self.has_room(taken) {
+                return Err(NoSlot::Full);
+            }
+            match self.senders.taken.compare_exchange_weak(
+                taken,
+                taken.wrapping_add(ONE_SLOT),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Ok(()),
+                Err(actual) => taken = actual,
+            }
+        }
+    }
+
+    /// The fast path of every send: takes one free slot unless the channel is closed, full, or
+    /// senders wait (they go first).
+    fn try_take_slot(&self) -> Result<(), NoSlot> {
+        // Relaxed: a sender racing a waiter's arrival may overtake it; FIFO order is among
+        // senders that did not overlap. Nothing is lost either way.
+        if self.waiters.queued.load(Ordering::Relaxed) {
+            return if self.is_closed() {
+                Err(NoSlot::Closed)
+            } else {
+                Err(NoSlot::Full)
+            };
+        }
+        self.take_slot()
+    }
+
+    /// Gives `count` slots back; with senders waiting, serves them first, in ticket order.
+    fn release_slots(&self, count: usize) {
+        self.released.fetch_add(count * ONE_SLOT, Ordering::AcqRel);
+        // SeqCst fence between the add and the load, paired with the one in
+        // `take_slot_or_queue` between raising `queued` and looking for room: either this
+        // release sees the flag, or that sender sees the slot.
+        fence(Ordering::SeqCst);
+        if self.waiters.queued.load(Ordering::Relaxed) {
+            self.serve_waiters();
+        }
+    }
+
+    /// Hands free slots to the waiting senders, front first, while there are any.
+    #[cold]
+    fn serve_waiters(&self) {
+        let mut wakers = Vec::new();
+        let mut list = self.waiters.list.lock();
+        while let Some(&(ticket, _)) = list.queue.front() {
+            if self.take_slot().is_err() {
+                break;
+            }
+            let (_, waker) = list.queue.pop_front().expect("the front waiter is there");
+            // Release: the served sender's claim (an Acquire load) comes after this hand-off.
+            self.waiters.granted.store(ticket + 1, Ordering::Release);
+            wakers.push(waker);
+        }
+        if list.queue.is_empty() {
+            self.waiters.queued.store(false, Ordering::Relaxed);
+        }
+        drop(list);
+        wakers.into_iter().for_each(Waker::wake);
+    }
+
+    /// Gives back a slot taken by someone other than the receiver, waking the receiver if it
+    /// may be waiting for that slot to end a closed channel.
+    fn release_slot_not_received(&self) {
+        self.release_slots(1);
+        if self.is_closed() {
+            fence(Ordering::SeqCst);
+            self.receiver.wake();
+        }
+    }
+
     // ---- sending -------------------------------------------------------------------------
+
+    /// Pushes a message into a slot already taken, and tells the receiver.
+    fn push(&self, value: T) {
+        if let Err(error) = self.queue.push(value) {
+            // The queue is never closed, and holds at least `bound` messages: a taken slot is
+            // always room in it.
+            let full = matches!(error, PushError::Full(_));
+            unreachable!("mpsc queue rejected a push into a reserved slot (full: {full})");
+        }
+        // SeqCst fence, paired with the receiver's in `ReceiverWaker::register` and
+        // `close_rx`: either this sender sees the receiver parked (or dropped), or the receiver
+        // sees this message.
+        fence(Ordering::SeqCst);
+        if self.rx_dropped.load(Ordering::Relaxed) {
+            self.drain_dropped();
+        } else {
+            self.receiver.wake();
+        }
+    }
 
     /// Sends without waiting: `Err((value, true))` when closed, `Err((value, false))` when full
     /// (or when earlier senders wait for the next slot: they go first).
     pub(super) fn try_send(&self, value: T) -> Result<(), (T, bool)> {
-        let mut state = self.lock();
-        if state.rx_closed {
-            return Err((value, true));
+        match self.try_take_slot() {
+            Ok(()) => {
+                self.push(value);
+                Ok(())
+            }
+            Err(NoSlot::Closed) => Err((value, true)),
+            Err(NoSlot::Full) => Err((value, false)),
         }
-        if !state.send_waiters.is_empty() || state.queue.len() + state.reserved >= self.bound {
-            return Err((value, false));
-        }
-        state.queue.push_back(value);
-        let waker = state.rx_waker.take();
-        drop(state);
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-        Ok(())
     }
 
-    /// Takes a free slot as a permit without waiting.
+    /// Takes a free slot as a permit without waiting: `Err(true)` when closed, `Err(false)`
+    /// when full.
     pub(super) fn try_reserve(&self) -> Result<(), bool> {
-        let mut state = self.lock();
-        if state.rx_closed {
-            return Err(true);
-        }
-        if !state.send_waiters.is_empty() || state.queue.len() + state.reserved >= self.bound {
-            return Err(false);
-        }
-        state.reserved += 1;
-        state.permits += 1;
-        Ok(())
+        self.try_take_slot().map_err(|why| why == NoSlot::Closed)
     }
 
-    /// Sends through a permit (its slot is already counted in `reserved`). Returns the value if
-    /// the receiver is gone, for the caller to drop outside the lock.
-    pub(super) fn send_with_permit(&self, value: T) -> Option<T> {
-        let mut state = self.lock();
-        state.permits -= 1;
-        state.reserved -= 1;
-        if state.rx_dropped {
-            return Some(value);
+    /// Sends through a permit (it holds a slot). If the receiver is gone, the value is dropped.
+    pub(super) fn send_with_permit(&self, value: T) {
+        if self.rx_dropped.load(Ordering::Acquire) {
+            drop(value);
+            self.release_slot_not_received();
+            return;
         }
-        state.queue.push_back(value);
-        let waker = state.rx_waker.take();
-        drop(state);
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-        None
+        self.push(value);
     }
 
     /// Gives an unused permit's slot back.
     pub(super) fn release_permit(&self) {
-        let mut state = self.lock();
-        state.permits -= 1;
-        let next_sender = self.release_slot(&mut state);
-        // The receiver of a closed channel waits for the last permit before reporting the end.
-        let receiver = if state.rx_closed && state.permits == 0 {
-            state.rx_waker.take()
-        } else {
-            None
-        };
-        drop(state);
-        for waker in [next_sender, receiver].into_iter().flatten() {
-            waker.wake();
-        }
-    }
-
-    /// Frees one reserved slot and hands it to the first waiting sender, if any. Returns that
-    /// sender's waker, to wake after unlocking.
-    fn release_slot(&self, state: &mut State<T>) -> Option<Waker> {
-        state.reserved -= 1;
-        self.hand_free_slot(state)
-    }
-
-    /// Hands one free slot, if there is one, to the first waiting sender.
-    fn hand_free_slot(&self, state: &mut State<T>) -> Option<Waker> {
-        if state.send_waiters.is_empty()
-            || state.rx_closed
-            || state.queue.len() + state.reserved >= self.bound
-        {
-            return None;
-        }
-        state.reserved += 1;
-        state.send_waiters.notify_front()
+        self.release_slot_not_received();
     }
 
     /// Sends on the unbounded channel: never waits.
     pub(super) fn send_unbounded(&self, value: T) -> Result<(), T> {
-        let mut state = self.lock();
-        if state.rx_closed {
-            return Err(value);
+        match self.try_take_slot() {
+            Ok(()) => {
+                self.push(value);
+                Ok(())
+            }
+            Err(NoSlot::Closed) => Err(value),
+            Err(NoSlot::Full) => {
+                unreachable!("an unbounded channel holds {MAX_BOUND} messages: more than memory")
+            }
         }
-        state.queue.push_back(value);
-        let waker = state.rx_waker.take();
-        drop(state);
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-        Ok(())
     }
 
-    /// Free slots right now.
+    /// Free slots right now (0 once closed).
     pub(super) fn capacity(&self) -> usize {
-        let state = self.lock();
-        if state.rx_closed {
+        let taken = self.senders.taken.load(Ordering::Acquire);
+        if taken & CLOSED != 0 {
             return 0;
         }
-        self.bound.saturating_sub(state.queue.len() + state.reserved)
+        let released = self.released.load(Ordering::Acquire);
+        // A `released` newer than `taken` means slots came back since: at least one is free.
+        Self::in_use(taken, released).map_or(1, |used| self.bound - used)
     }
 
     pub(super) fn is_closed(&self) -> bool {
-        self.lock().rx_closed
+        self.senders.taken.load(Ordering::Acquire) & CLOSED != 0
     }
 
     // ---- receiving -----------------------------------------------------------------------
 
-    /// Whether the receiver has seen the last message: nothing queued and nothing can be sent
-    /// any more (every sender dropped, or the receiver closed and no permit is left).
-    fn is_finished(state: &State<T>) -> bool {
-        state.queue.is_empty() && (state.tx_closed || (state.rx_closed && state.permits == 0))
+    /// Pops the next message and gives its slot back.
+    fn pop(&self) -> Option<T> {
+        let value = self.queue.pop().ok()?;
+        self.release_slots(1);
+        Some(value)
+    }
+
+    /// Whether nothing more can be queued: every sender dropped, or the receiver closed and
+    /// every slot is back (no send in flight, no permit left, nothing queued). A pop after this
+    /// returns true sees every message ever pushed.
+    fn is_finished(&self) -> bool {
+        if self.tx_closed.load(Ordering::Acquire) {
+            return true;
+        }
+        // No slot is taken once closed: `taken` is final, and every slot is back once
+        // `released` reaches it.
+        let taken = self.senders.taken.load(Ordering::Acquire);
+        taken & CLOSED != 0 && taken & !CLOSED == self.released.load(Ordering::Acquire)
     }
 
     pub(super) fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         if poll_proceed(cx).is_pending() {
             return Poll::Pending;
         }
-        let mut state = self.lock();
-        if let Some(value) = state.queue.pop_front() {
-            let next_sender = self.hand_free_slot(&mut state);
-            drop(state);
-            if let Some(waker) = next_sender {
-                waker.wake();
-            }
+        if let Some(value) = self.pop() {
             return Poll::Ready(Some(value));
         }
-        if Self::is_finished(&state) {
-            return Poll::Ready(None);
+        if self.is_finished() {
+            return Poll::Ready(self.pop());
         }
-        let old = replace_waker(&mut state.rx_waker, cx.waker());
-        drop(state);
-        drop(old);
+        self.receiver.register(cx.waker());
+        // Look again: a message pushed before the registration was visible is seen now.
+        if let Some(value) = self.pop() {
+            self.receiver.cancel();
+            return Poll::Ready(Some(value));
+        }
+        if self.is_finished() {
+            self.receiver.cancel();
+            return Poll::Ready(self.pop());
+        }
         Poll::Pending
     }
 
-    /// Moves up to `limit` messages into `buffer` under one lock; returns how many.
+    /// Moves up to `limit` messages into `buffer`; returns how many.
     pub(super) fn poll_recv_many(
         &self,
         cx: &mut Context<'_>,
@@ -275,71 +427,86 @@ impl<T> Chan<T> {
         if poll_proceed(cx).is_pending() {
             return Poll::Pending;
         }
-        let mut state = self.lock();
-        if !state.queue.is_empty() {
-            let count = limit.min(state.queue.len());
-            buffer.reserve(count);
-            buffer.extend(state.queue.drain(..count));
-            let mut next_senders = Vec::new();
-            while let Some(waker) = self.hand_free_slot(&mut state) {
-                next_senders.push(waker);
+        let mut taken = self.take_into(buffer, limit);
+        if taken == 0 {
+            if self.is_finished() {
+                return Poll::Ready(self.take_into(buffer, limit));
             }
-            drop(state);
-            next_senders.into_iter().for_each(Waker::wake);
-            return Poll::Ready(count);
+            self.receiver.register(cx.waker());
+            taken = self.take_into(buffer, limit);
+            if taken == 0 && !self.is_finished() {
+                return Poll::Pending;
+            }
+            self.receiver.cancel();
+            if taken == 0 {
+                taken = self.take_into(buffer, limit);
+            }
         }
-        if Self::is_finished(&state) {
-            return Poll::Ready(0);
+        Poll::Ready(taken)
+    }
+
+    /// Pops up to `limit` messages into `buffer` and gives their slots back at once.
+    fn take_into(&self, buffer: &mut Vec<T>, limit: usize) -> usize {
+        let mut taken = 0;
+        while taken < limit {
+            match self.queue.pop() {
+                Ok(value) => buffer.push(value),
+                Err(_) => break,
+            }
+            taken += 1;
         }
-        let old = replace_waker(&mut state.rx_waker, cx.waker());
-        drop(state);
-        drop(old);
-        Poll::Pending
+        if taken > 0 {
+            self.release_slots(taken);
+        }
+        taken
     }
 
     /// `Err(true)`: disconnected; `Err(false)`: empty.
     pub(super) fn try_recv(&self) -> Result<T, bool> {
-        let mut state = self.lock();
-        if let Some(value) = state.queue.pop_front() {
-            let next_sender = self.hand_free_slot(&mut state);
-            drop(state);
-            if let Some(waker) = next_sender {
-                waker.wake();
-            }
+        if let Some(value) = self.pop() {
             return Ok(value);
         }
-        Err(Self::is_finished(&state))
+        if self.is_finished() {
+            return self.pop().ok_or(true);
+        }
+        Err(false)
     }
 
     pub(super) fn len(&self) -> usize {
-        self.lock().queue.len()
+        self.queue.len()
     }
 
     /// Closes the channel from the receiving side: sending fails from now on, and every waiting
-    /// sender is woken (to fail). With `dropped`, the queued messages are dropped too.
+    /// sender is woken (to fail). With `dropped`, the queued messages are dropped too, and so is
+    /// any message a permit sends later.
     pub(super) fn close_rx(&self, dropped: bool) {
-        let mut state = self.lock();
-        let mut wakers = Vec::new();
-        if !state.rx_closed {
-            state.rx_closed = true;
-            // Each notified waiter holds one slot (it gives it back when it runs or is dropped),
-            // whether it was notified for a slot or, as here, for the close.
-            while !state.send_waiters.is_empty() {
-                state.reserved += 1;
-                wakers.extend(state.send_waiters.notify_front());
-            }
-            state.closed_waiters.notify_all(&mut wakers);
+        let previous = self.senders.taken.fetch_or(CLOSED, Ordering::AcqRel);
+        if previous & CLOSED == 0 {
+            let mut wakers = Vec::new();
+            let mut list = self.waiters.list.lock();
+            // Not served: these senders fail without a slot. A sender served before the close
+            // holds its slot and gives it back when it runs and sees the close.
+            wakers.extend(list.queue.drain(..).map(|(_, waker)| waker));
+            self.waiters.queued.store(false, Ordering::Relaxed);
+            drop(list);
+            // `closed()` checks the flag under this lock, so none of its waiters is missed.
+            self.closed_waiters.lock().notify_all(&mut wakers);
+            wakers.into_iter().for_each(Waker::wake);
         }
-        let (messages, rx_waker) = if dropped {
-            state.rx_dropped = true;
-            (std::mem::take(&mut state.queue), state.rx_waker.take())
-        } else {
-            (VecDeque::new(), None)
-        };
-        drop(state);
-        wakers.into_iter().for_each(Waker::wake);
-        drop(rx_waker);
-        drop(messages);
+        if dropped {
+            self.rx_dropped.store(true, Ordering::Release);
+            // Paired with the fence in `push`: a message pushed after this drain sees the flag.
+            fence(Ordering::SeqCst);
+            self.drain_dropped();
+            drop(self.receiver.take());
+        }
+    }
+
+    /// Drops every queued message: the receiver is gone.
+    fn drain_dropped(&self) {
+        while let Ok(message) = self.queue.pop() {
+            drop(message);
+        }
     }
 
     // ---- waiting for the close -----------------------------------------------------------
@@ -348,27 +515,27 @@ impl<T> Chan<T> {
         if poll_proceed(cx).is_pending() {
             return Poll::Pending;
         }
-        let mut state = self.lock();
-        if state.rx_closed {
-            let old = waiter.take().and_then(|key| state.closed_waiters.remove(key).1);
-            drop(state);
+        let mut closed_waiters = self.closed_waiters.lock();
+        if self.is_closed() {
+            let old = waiter.take().and_then(|key| closed_waiters.remove(key).1);
+            drop(closed_waiters);
             drop(old);
             return Poll::Ready(());
         }
         let old = match *waiter {
-            Some(key) => state.closed_waiters.update_waker(key, cx.waker()),
+            Some(key) => closed_waiters.update_waker(key, cx.waker()),
             None => {
-                *waiter = Some(state.closed_waiters.push_back(0, cx.waker().clone()));
+                *waiter = Some(closed_waiters.push_back(0, cx.waker().clone()));
                 None
             }
         };
-        drop(state);
+        drop(closed_waiters);
         drop(old);
         Poll::Pending
     }
 
     fn cancel_closed(&self, key: WaiterKey) {
-        let old = self.lock().closed_waiters.remove(key).1;
+        let old = self.closed_waiters.lock().remove(key).1;
         drop(old);
     }
 
@@ -388,25 +555,143 @@ impl<T> Chan<T> {
     pub(super) async fn acquire(&self, value: Option<T>) -> Result<(), Option<T>> {
         Acquire {
             chan: self,
-            waiter: None,
+            ticket: None,
             value,
         }
         .await
     }
+
+    /// The slow path of `Acquire`'s first poll: under the lock, take a slot if nobody waits
+    /// and one is free, or queue with a ticket.
+    fn take_slot_or_queue(&self, waker: &Waker) -> Result<Option<usize>, NoSlot> {
+        let mut list = self.waiters.list.lock();
+        if list.queue.is_empty() {
+            // Raise the flag first, then look for room: a release that this look misses sees
+            // the flag (see `release_slots`) and serves the queue.
+            self.waiters.queued.store(true, Ordering::Relaxed);
+            fence(Ordering::SeqCst);
+            match self.take_slot() {
+                Ok(()) => {
+                    self.waiters.queued.store(false, Ordering::Relaxed);
+                    return Ok(None);
+                }
+                Err(NoSlot::Closed) => {
+                    self.waiters.queued.store(false, Ordering::Relaxed);
+                    return Err(NoSlot::Closed);
+                }
+                Err(NoSlot::Full) => {}
+            }
+        } else if self.is_closed() {
+            return Err(NoSlot::Closed);
+        }
+        let ticket = list.next_ticket;
+        list.next_ticket += 1;
+        list.queue.push_back((ticket, waker.clone()));
+        Ok(Some(ticket))
+    }
+
+    /// Whether the waiter holding `ticket` was served a slot.
+    fn is_granted(&self, ticket: usize) -> bool {
+        // Acquire: pairs with the Release store of the hand-off.
+        self.waiters.granted.load(Ordering::Acquire) > ticket
+    }
+
+    /// A queued waiter polled again before it was served: refresh its waker. Returns whether it
+    /// was served meanwhile.
+    fn refresh_waiter(&self, ticket: usize, waker: &Waker) -> bool {
+        let mut list = self.waiters.list.lock();
+        // Under the lock a hand-off is either complete or not started.
+        if self.is_granted(ticket) {
+            return true;
+        }
+        let old = list.position(ticket).and_then(|index| {
+            let slot = &mut list.queue[index].1;
+            (!slot.will_wake(waker)).then(|| std::mem::replace(slot, waker.clone()))
+        });
+        drop(list);
+        drop(old);
+        false
+    }
+
+    /// A queued waiter gives up. Returns whether it had been served (it then holds a slot).
+    fn leave_queue(&self, ticket: usize) -> bool {
+        if self.is_granted(ticket) {
+            return true;
+        }
+        let mut list = self.waiters.list.lock();
+        if self.is_granted(ticket) {
+            return true;
+        }
+        // Absent when the close already took it off.
+        let old = list.position(ticket).and_then(|index| list.queue.remove(index));
+        if list.queue.is_empty() {
+            self.waiters.queued.store(false, Ordering::Relaxed);
+        }
+        drop(list);
+        drop(old);
+        false
+    }
 }
 
-fn replace_waker(slot: &mut Option<Waker>, waker: &Waker) -> Option<Waker> {
-    match slot {
-        Some(current) if current.will_wake(waker) => None,
-        _ => slot.replace(waker.clone()),
+/// The receiver's waker and whether it is parked. The receiver registers, then looks at the
+/// queue again; a sender pushes, then looks here. A SeqCst fence on each side between the two
+/// steps makes sure at least one of them sees the other (a message is never left unseen by a
+/// parked receiver), and a sender pays one load when the receiver is not parked.
+struct ReceiverWaker {
+    parked: CachePadded<AtomicBool>,
+    waker: SpinLock<Option<Waker>>,
+}
+
+impl ReceiverWaker {
+    fn new() -> ReceiverWaker {
+        ReceiverWaker {
+            parked: CachePadded::new(AtomicBool::new(false)),
+            waker: SpinLock::new(None),
+        }
+    }
+
+    /// Parks the receiver with `waker`. The caller looks at the queue again afterwards.
+    fn register(&self, waker: &Waker) {
+        let mut slot = self.waker.lock();
+        let old = match &*slot {
+            Some(current) if current.will_wake(waker) => None,
+            _ => slot.replace(waker.clone()),
+        };
+        drop(slot);
+        drop(old);
+        // Release: a sender that sees the flag (Acquire swap) sees the waker.
+        self.parked.store(true, Ordering::Release);
+        fence(Ordering::SeqCst);
+    }
+
+    /// The receiver found what it was about to wait for: no wake needed.
+    fn cancel(&self) {
+        self.parked.store(false, Ordering::Relaxed);
+    }
+
+    /// Wakes the receiver if it is parked. The caller has made its message (or close) visible
+    /// and issued a SeqCst fence.
+    fn wake(&self) {
+        if self.parked.load(Ordering::Relaxed) && self.parked.swap(false, Ordering::Acquire) {
+            // Every wake after a registration makes the receiver poll (and register) again, so
+            // taking the waker loses nothing even if another sender took it first.
+            if let Some(waker) = self.take() {
+                waker.wake();
+            }
+        }
+    }
+
+    fn take(&self) -> Option<Waker> {
+        self.waker.lock().take()
     }
 }
 
 /// A sender waiting for a slot (`send`, `reserve`). Cancel-safe: dropped while queued, it
-/// unlinks itself; dropped after being handed a slot, it passes the slot to the next waiter.
+/// leaves the queue; dropped after being served, it gives its slot back (to the next waiter).
 struct Acquire<'a, T> {
     chan: &'a Chan<T>,
-    waiter: Option<WaiterKey>,
+    /// The ticket it queued with, while queued.
+    ticket: Option<usize>,
     /// The message to send once a slot is free; `None` to keep the slot as a permit.
     value: Option<T>,
 }
@@ -423,79 +708,55 @@ impl<T> Future for Acquire<'_, T> {
         }
         let this = self.get_mut();
         let chan = this.chan;
-        let mut state = chan.lock();
-        let mut old_waker = None;
-        let got_slot = match this.waiter {
-            Some(key) if state.send_waiters.is_notified(key) => {
-                // Notified: we hold one reserved slot (handed to us, or counted for the close).
-                old_waker = state.send_waiters.remove(key).1;
-                this.waiter = None;
-                true
-            }
-            Some(key) => {
-                old_waker = state.send_waiters.update_waker(key, cx.waker());
-                false
-            }
-            None if state.rx_closed => {
-                drop(state);
-                return Poll::Ready(Err(this.value.take()));
-            }
-            None if state.send_waiters.is_empty() && state.queue.len() + state.reserved < chan.bound => {
-                state.reserved += 1;
-                true
-            }
-            None => {
-                this.waiter = Some(state.send_waiters.push_back(1, cx.waker().clone()));
-                false
-            }
-        };
-        if !got_slot {
-            drop(state);
-            drop(old_waker);
-            return Poll::Pending;
-        }
-        // We hold one reserved slot.
-        let mut rx_waker = None;
-        let result = if state.rx_closed {
-            // Closed after the slot was handed over: nothing may be sent; no sender waits any
-            // more (the close woke them all), so the slot just goes.
-            state.reserved -= 1;
-            Err(this.value.take())
-        } else {
-            match this.value.take() {
-                Some(value) => {
-                    state.reserved -= 1;
-                    state.queue.push_back(value);
-                    rx_waker = state.rx_waker.take();
+        match this.ticket {
+            None => match chan.try_take_slot() {
+                Ok(()) => {}
+                Err(NoSlot::Closed) => return Poll::Ready(Err(this.value.take())),
+                Err(NoSlot::Full) => match chan.take_slot_or_queue(cx.waker()) {
+                    Ok(None) => {}
+                    Ok(Some(ticket)) => {
+                        this.ticket = Some(ticket);
+                        return Poll::Pending;
+                    }
+                    Err(_) => return Poll::Ready(Err(this.value.take())),
+                },
+            },
+            Some(ticket) => {
+                if !chan.is_granted(ticket) && chan.is_closed() {
+                    // Closed while queued. Leave the queue (the close may not have taken us off
+                    // yet); a slot served to us meanwhile goes back.
+                    this.ticket = None;
+                    if chan.leave_queue(ticket) {
+                        chan.release_slot_not_received();
+                    }
+                    return Poll::Ready(Err(this.value.take()));
                 }
-                None => state.permits += 1,
+                if !chan.is_granted(ticket) && !chan.refresh_waiter(ticket, cx.waker()) {
+                    return Poll::Pending;
+                }
+                this.ticket = None;
+                if chan.is_closed() {
+                    // Served just before the close: nothing may be sent; the slot goes back.
+                    chan.release_slot_not_received();
+                    return Poll::Ready(Err(this.value.take()));
+                }
             }
-            Ok(())
-        };
-        drop(state);
-        drop(old_waker);
-        if let Some(waker) = rx_waker {
-            waker.wake();
         }
-        Poll::Ready(result)
+        // We hold a slot.
+        if let Some(value) = this.value.take() {
+            chan.push(value);
+        }
+        Poll::Ready(Ok(()))
     }
 }
 
 impl<T> Drop for Acquire<'_, T> {
     fn drop(&mut self) {
-        let Some(key) = self.waiter.take() else { return };
-        let mut state = self.chan.lock();
-        let (notified, old_waker) = state.send_waiters.remove(key);
-        // Handed a slot that we will never use: it goes to the next waiter.
-        let next_sender = if notified {
-            self.chan.release_slot(&mut state)
-        } else {
-            None
-        };
-        drop(state);
-        drop(old_waker);
-        if let Some(waker) = next_sender {
-            waker.wake();
+        if let Some(ticket) = self.ticket.take() {
+            if self.chan.leave_queue(ticket) {
+                // Served a slot that we will never use: it goes to the next waiter.
+                self.chan.release_slot_not_received();
+            }
         }
     }
 }
@@ -525,14 +786,13 @@ impl<T> Drop for WaitClosed<'_, T> {
 
 impl<T> fmt::Debug for Chan<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = self.lock();
         f.debug_struct("Chan")
-            .field("queued", &state.queue.len())
+            .field("queued", &self.queue.len())
             .field("bound", &self.bound)
-            .field("reserved", &state.reserved)
-            .field("waiting_senders", &state.send_waiters.len())
-            .field("rx_closed", &state.rx_closed)
-            .field("tx_closed", &state.tx_closed)
+            .field("free_slots", &self.capacity())
+            .field("waiting_senders", &self.waiters.list.lock().queue.len())
+            .field("rx_closed", &self.is_closed())
+            .field("tx_closed", &self.tx_closed.load(Ordering::Acquire))
             .finish()
     }
 }

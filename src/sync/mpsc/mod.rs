@@ -8,29 +8,41 @@
 //!
 //! # Algorithm
 //!
-//! A channel is one `Chan` (in `chan.rs`) shared through an `Arc`: a `VecDeque` of messages, the
-//! slot accounting, a FIFO [waiter list](crate::sync) of senders waiting for room, the parked
-//! receiver's waker and the close flags, all behind one lock. Every operation takes that lock
-//! once, for a few instructions, and allocates nothing beyond the queue's own growth: a send
-//! pushes and takes the receiver's waker if it is parked; a receive pops and, when senders
-//! wait, hands the freed slot to the first of them. The count of live senders is an atomic,
-//! so cloning and dropping a sender take the lock only for the last one.
+//! A channel is one `Chan` (in `chan.rs`) shared through an `Arc`. Its parts live on separate
+//! cache lines so that a sender and the receiver on two cores touch as few shared lines per
+//! message as possible:
+//! - the messages, in a lock-free queue (`concurrent-queue`: an array for bounds up to 1,024,
+//!   linked blocks above and for the unbounded channel);
+//! - the slot accounting, as two monotonic counters: `taken`, which senders advance with a
+//!   compare-and-swap before they push (and which carries the `CLOSED` bit), and `released`,
+//!   which the receiver advances after it pops. Slots in use are `taken - released`. Senders
+//!   keep a copy of `released` on their own line and read the receiver's only when the copy
+//!   says full; the receiver never reads the senders' line on its hot path;
+//! - the senders waiting for room: a FIFO of tickets behind a small lock, a `queued` flag that
+//!   sends every release there, and the count of tickets served, which a woken sender reads to
+//!   claim its slot without the lock;
+//! - the parked receiver's waker, with a flag a sender reads after each push.
 //!
 //! Invariants (bounded channel, capacity `bound`):
-//! - Slots in use are `queue.len() + reserved` and never exceed `bound`. `reserved` counts the
-//!   slots held outside the queue: by live [`Permit`]s and by waiting senders that were handed a
-//!   slot but have not run yet.
-//! - While a sender waits, the channel is full: every freed slot goes straight to the first
-//!   waiter (it is *notified* holding one reserved slot), and a new sender does not overtake the
-//!   waiters. This is what makes waiting senders FIFO.
-//! - Cancel safety: a waiting sender dropped after being handed a slot releases it, and the
-//!   release hands it to the next waiter; a sender dropped while still queued unlinks itself.
-//! - Closing from the receiving side notifies every waiting sender (each then holds one reserved
-//!   slot, given back when it runs and fails), so no sender waits on a closed channel. Permits
-//!   taken before the close may still send; the receiver reports the end only once the queue is
-//!   empty and no permit is left.
+//! - `taken - released` never exceeds `bound`: it counts the queued messages, the sends in
+//!   flight, the live [`Permit`]s and the slots served to waiting senders that have not run.
+//! - While senders wait, a new sender does not overtake them (it sees `queued` and queues),
+//!   and every freed slot goes to the front waiter: a release that sees `queued` takes the
+//!   lock and serves tickets in order while there is room. A fence pair makes sure that a
+//!   sender that queues either sees the slot freed meanwhile or is seen by its release.
+//! - Cancel safety: a waiting sender dropped after being served gives its slot back (to the
+//!   next waiter); one dropped while still queued leaves the FIFO.
+//! - Closing from the receiving side sets `CLOSED` in `taken`, so no slot is taken afterwards,
+//!   and fails every queued sender. Permits taken before the close may still send; the
+//!   receiver reports the end once every slot is back (`released == taken`). After the
+//!   receiver is dropped, a permit's message is dropped by its sender at once.
+//! - A receiver that finds the queue empty registers its waker, then looks again; a sender
+//!   pushes, then looks for a registered receiver. A SeqCst fence on each side between the two
+//!   steps means at least one of them sees the other: no message is left unseen by a parked
+//!   receiver. A sender pays one load when nobody is parked.
 //!
-//! Wakers are woken, and messages dropped, only after the lock is released.
+//! Wakers are woken, and messages dropped, only after the lock is released. The loom models in
+//! `loom-tests/tests/channels.rs` check these races.
 
 mod bounded;
 mod chan;

@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 
 use futures_core::Stream;
 
-use super::chan::Chan;
+use super::chan::{Chan, MAX_BOUND};
 use super::error::{SendError, TryRecvError};
 
 /// Creates a channel without a limit: sending never waits. Prefer [`channel`](super::channel)
@@ -32,7 +32,7 @@ use super::error::{SendError, TryRecvError};
 /// });
 /// ```
 pub fn unbounded_channel<T>() -> (UnboundedSender<T>, UnboundedReceiver<T>) {
-    let chan = Arc::new(Chan::new(usize::MAX));
+    let chan = Arc::new(Chan::new(MAX_BOUND));
     (UnboundedSender { chan: chan.clone() }, UnboundedReceiver { chan })
 }
 
