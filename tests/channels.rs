@@ -1024,3 +1024,52 @@ fn watch_borrows_from_two_receivers_at_once_do_not_deadlock() {
     let b = rx2.borrow();
     assert_eq!(*a + *b, 14);
 }
+
+#[test]
+fn mpsc_sender_served_a_slot_before_the_close_sends_through_it() {
+    let (tx, mut rx) = mpsc::channel::<u32>(1);
+    tx.try_send(0).unwrap();
+    let mut send = Box::pin(tx.send(1));
+    let waker = Waker::noop();
+    assert!(
+        poll_once(send.as_mut(), waker).is_pending(),
+        "full: the sender queues"
+    );
+    // Frees the slot, which goes to the queued sender.
+    assert_eq!(rx.try_recv(), Ok(0));
+    rx.close();
+    assert_eq!(
+        rx.try_recv(),
+        Err(mpsc::error::TryRecvError::Empty),
+        "the end waits for the sender holding a slot, as for a permit"
+    );
+    assert!(matches!(poll_once(send.as_mut(), waker), Poll::Ready(Ok(()))));
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!(rx.try_recv(), Err(mpsc::error::TryRecvError::Disconnected));
+}
+
+#[test]
+fn mpsc_sender_queued_at_the_close_fails_even_when_polled_with_a_new_waker() {
+    let (tx, mut rx) = mpsc::channel::<u32>(1);
+    tx.try_send(0).unwrap();
+    let mut send = Box::pin(tx.send(1));
+    assert!(
+        poll_once(send.as_mut(), Waker::noop()).is_pending(),
+        "full: the sender queues"
+    );
+    rx.close();
+    // A different waker than the one queued: the close woke the old one, and this poll must
+    // still see the close instead of waiting forever.
+    let flag = Arc::new(Flag::default());
+    let waker = Waker::from(flag.clone());
+    match poll_once(send.as_mut(), &waker) {
+        Poll::Ready(Err(mpsc::error::SendError(value))) => assert_eq!(value, 1),
+        other => panic!("expected the message back, got {other:?}"),
+    }
+    assert_eq!(
+        rx.try_recv(),
+        Ok(0),
+        "the message queued before the close is still received"
+    );
+    assert_eq!(rx.try_recv(), Err(mpsc::error::TryRecvError::Disconnected));
+}

@@ -218,10 +218,11 @@ fn mpsc_sender_queueing_racing_the_release_of_the_last_slot() {
 }
 
 /// The receiver closes a full channel while a sender waits for the slot the receiver frees:
-/// the sender either got the slot before the close (its message arrives) or fails; a slot
-/// served to it just before the close comes back, so the drain ends instead of waiting for it.
+/// a sender served the slot before the close sends through it (its message arrives, as a
+/// permit's would), one not yet served fails; either way the drain ends, by the slot count
+/// (another sender stays alive).
 #[test]
-fn mpsc_close_racing_a_served_sender_gives_its_slot_back() {
+fn mpsc_close_racing_a_served_sender_loses_nothing() {
     loom::model(|| {
         let (tx, mut rx) = mpsc::channel::<u32>(1);
         tx.try_send(0).unwrap();
@@ -243,6 +244,27 @@ fn mpsc_close_racing_a_served_sender_gives_its_slot_back() {
         }
         let sent = sender.join().unwrap();
         assert_eq!(rest, if sent { vec![1] } else { vec![] });
+    });
+}
+
+/// A queued sender polled again with a new waker (its future moved to another thread) while
+/// the receiver closes: the close takes it off the queue and wakes the old waker, so the poll
+/// must see that it was taken off, not wait with a waker nobody holds.
+#[test]
+fn mpsc_close_racing_a_queued_sender_polled_with_a_new_waker() {
+    loom::model(|| {
+        let (tx, mut rx) = mpsc::channel::<u32>(1);
+        tx.try_send(0).unwrap();
+        let mut send = Box::pin(async move { tx.send(1).await });
+        assert!(
+            send.as_mut()
+                .poll(&mut Context::from_waker(Waker::noop()))
+                .is_pending(),
+            "full: the sender queues"
+        );
+        let sender = thread::spawn(move || block_on(send).is_ok());
+        rx.close();
+        assert!(!sender.join().unwrap(), "closed before it was served");
     });
 }
 

@@ -18,7 +18,7 @@ use super::error::{SendError, TryRecvError, TrySendError};
 ///
 /// # Panics
 /// When `capacity` is 0 (a bounded channel needs room for at least one message), or larger than
-/// `usize::MAX / 4` (the slot count keeps two flag bits beside it).
+/// `usize::MAX / 8` (the slot counters need the rest of their range to tell a stale reading).
 ///
 /// ```
 /// use corio::sync::mpsc;

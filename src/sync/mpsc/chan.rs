@@ -95,6 +95,15 @@ impl SendWaiters {
     }
 }
 
+/// Where a queued sender stands.
+enum Waiting {
+    Served,
+    /// Still queued; its waker is current.
+    Queued,
+    /// The receiver closed the channel before serving it.
+    Closed,
+}
+
 /// Why a slot could not be taken at once.
 #[derive(Debug, PartialEq, Eq)]
 enum NoSlot {
@@ -190,18 +199,22 @@ impl<T> Chan<T> {
     /// Whether `taken` leaves a slot free. Reads the receiver's line only when the senders'
     /// copy of `released` says full. A stale `taken` counts as room: its compare-and-swap fails.
     fn has_room(&self, taken: usize) -> bool {
-        let seen = self.senders.released_seen.load(Ordering::Relaxed);
-        match Self::in_use(taken, seen) {
-            Some(used) if used >= self.bound => {}
-            _ => return true,
+        // Acquire, paired with the Release store below: a sender that takes a slot on the
+        // strength of a copy another sender made is ordered after the pop that freed it, as if
+        // it had read `released` itself (its push must find that pop's room in the queue).
+        let seen = self.senders.released_seen.load(Ordering::Acquire);
+        if Self::in_use(taken, seen).is_some_and(|used| used < self.bound) {
+            return true;
         }
-        // Acquire: pairs with the release's add; the slot we then take was given back.
+        // Full by the copy, or the copy is too old to compare: read the receiver's line.
+        // Acquire: pairs with the release's AcqRel add; the slot we then take was given back.
         let released = self.released.load(Ordering::Acquire);
-        if released == seen {
-            return false;
+        if released != seen {
+            // Racing stores may leave an older value here: still a lower bound, so still safe.
+            self.senders.released_seen.store(released, Ordering::Release);
         }
-        // Racing stores may leave an older value here: still a lower bound, so still safe.
-        self.senders.released_seen.store(released, Ordering::Relaxed);
+        // `None`: `released` moved past our `taken`, so `taken` is stale and the
+        // compare-and-swap that follows fails and rereads it.
         Self::in_use(taken, released).is_none_or(|used| used < self.bound)
     }
 
@@ -348,9 +361,10 @@ impl<T> Chan<T> {
                 Ok(())
             }
             Err(NoSlot::Closed) => Err(value),
-            Err(NoSlot::Full) => {
-                unreachable!("an unbounded channel holds {MAX_BOUND} messages: more than memory")
-            }
+            Err(NoSlot::Full) => panic!(
+                "`UnboundedSender::send`: the channel already holds {MAX_BOUND} messages, the \
+                 most it can count; receive some first"
+            ),
         }
     }
 
@@ -360,9 +374,22 @@ impl<T> Chan<T> {
         if taken & CLOSED != 0 {
             return 0;
         }
-        let released = self.released.load(Ordering::Acquire);
-        // A `released` newer than `taken` means slots came back since: at least one is free.
-        Self::in_use(taken, released).map_or(1, |used| self.bound - used)
+        let mut taken = taken;
+        loop {
+            let released = self.released.load(Ordering::Acquire);
+            // A `released` newer than our `taken` means more slots were taken since: read both
+            // again until they are a consistent pair.
+            let again = self.senders.taken.load(Ordering::Acquire);
+            if again == taken {
+                if let Some(used) = Self::in_use(taken, released) {
+                    return self.bound.saturating_sub(used);
+                }
+            }
+            if again & CLOSED != 0 {
+                return 0;
+            }
+            taken = again;
+        }
     }
 
     pub(super) fn is_closed(&self) -> bool {
@@ -485,7 +512,7 @@ impl<T> Chan<T> {
             let mut wakers = Vec::new();
             let mut list = self.waiters.list.lock();
             // Not served: these senders fail without a slot. A sender served before the close
-            // holds its slot and gives it back when it runs and sees the close.
+            // holds its slot and sends through it when it runs, as a permit would.
             wakers.extend(list.queue.drain(..).map(|(_, waker)| waker));
             self.waiters.queued.store(false, Ordering::Relaxed);
             drop(list);
@@ -596,21 +623,24 @@ impl<T> Chan<T> {
         self.waiters.granted.load(Ordering::Acquire) > ticket
     }
 
-    /// A queued waiter polled again before it was served: refresh its waker. Returns whether it
-    /// was served meanwhile.
-    fn refresh_waiter(&self, ticket: usize, waker: &Waker) -> bool {
+    /// A queued waiter polled again before it was served: refreshes its waker, or finds out
+    /// that it was served or that the close took it off the queue meanwhile.
+    fn refresh_waiter(&self, ticket: usize, waker: &Waker) -> Waiting {
         let mut list = self.waiters.list.lock();
         // Under the lock a hand-off is either complete or not started.
         if self.is_granted(ticket) {
-            return true;
+            return Waiting::Served;
         }
-        let old = list.position(ticket).and_then(|index| {
-            let slot = &mut list.queue[index].1;
-            (!slot.will_wake(waker)).then(|| std::mem::replace(slot, waker.clone()))
-        });
+        // Neither served nor queued: only the close takes a waiter off without serving it (a
+        // cancelled waiter is this future's own drop, which cannot run during its poll).
+        let Some(index) = list.position(ticket) else {
+            return Waiting::Closed;
+        };
+        let slot = &mut list.queue[index].1;
+        let old = (!slot.will_wake(waker)).then(|| std::mem::replace(slot, waker.clone()));
         drop(list);
         drop(old);
-        false
+        Waiting::Queued
     }
 
     /// A queued waiter gives up. Returns whether it had been served (it then holds a slot).
@@ -722,24 +752,20 @@ impl<T> Future for Acquire<'_, T> {
                 },
             },
             Some(ticket) => {
-                if !chan.is_granted(ticket) && chan.is_closed() {
-                    // Closed while queued. Leave the queue (the close may not have taken us off
-                    // yet); a slot served to us meanwhile goes back.
-                    this.ticket = None;
-                    if chan.leave_queue(ticket) {
-                        chan.release_slot_not_received();
+                if !chan.is_granted(ticket) {
+                    match chan.refresh_waiter(ticket, cx.waker()) {
+                        Waiting::Served => {}
+                        Waiting::Queued => return Poll::Pending,
+                        Waiting::Closed => {
+                            this.ticket = None;
+                            return Poll::Ready(Err(this.value.take()));
+                        }
                     }
-                    return Poll::Ready(Err(this.value.take()));
                 }
-                if !chan.is_granted(ticket) && !chan.refresh_waiter(ticket, cx.waker()) {
-                    return Poll::Pending;
-                }
+                // Served before any close (a close stops the serving): the slot is ours, and we
+                // send through it even if the channel closed since, as a permit taken before
+                // the close may.
                 this.ticket = None;
-                if chan.is_closed() {
-                    // Served just before the close: nothing may be sent; the slot goes back.
-                    chan.release_slot_not_received();
-                    return Poll::Ready(Err(this.value.take()));
-                }
             }
         }
         // We hold a slot.

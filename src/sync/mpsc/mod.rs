@@ -26,15 +26,17 @@
 //! Invariants (bounded channel, capacity `bound`):
 //! - `taken - released` never exceeds `bound`: it counts the queued messages, the sends in
 //!   flight, the live [`Permit`]s and the slots served to waiting senders that have not run.
-//! - While senders wait, a new sender does not overtake them (it sees `queued` and queues),
-//!   and every freed slot goes to the front waiter: a release that sees `queued` takes the
+//! - While senders wait, a sender that arrives after them does not overtake them (it sees
+//!   `queued` and queues; one racing the first waiter's arrival may slip ahead, which no
+//!   caller can tell from arriving first), and every freed slot goes to the front waiter: a release that sees `queued` takes the
 //!   lock and serves tickets in order while there is room. A fence pair makes sure that a
 //!   sender that queues either sees the slot freed meanwhile or is seen by its release.
 //! - Cancel safety: a waiting sender dropped after being served gives its slot back (to the
 //!   next waiter); one dropped while still queued leaves the FIFO.
 //! - Closing from the receiving side sets `CLOSED` in `taken`, so no slot is taken afterwards,
-//!   and fails every queued sender. Permits taken before the close may still send; the
-//!   receiver reports the end once every slot is back (`released == taken`). After the
+//!   and fails every queued sender. Permits taken before the close may still send, and so
+//!   does a sender served a slot before the close; the receiver reports the end once every
+//!   slot is back (`released == taken`). After the
 //!   receiver is dropped, a permit's message is dropped by its sender at once.
 //! - A receiver that finds the queue empty registers its waker, then looks again; a sender
 //!   pushes, then looks for a registered receiver. A SeqCst fence on each side between the two
