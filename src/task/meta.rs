@@ -10,7 +10,7 @@ use std::fmt;
 use std::num::NonZeroU64;
 use std::panic::Location;
 
-use crate::loom::{AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use crate::loom::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use crate::runtime::scheduler::Shared;
 use std::sync::Arc;
 
@@ -84,11 +84,6 @@ impl fmt::Display for Id {
 /// next poll and completes as cancelled.
 const ABORT_REQUESTED: u32 = 1 << 0;
 
-/// Set when the task's future ended: it completed, panicked or was cancelled. Set *before* the
-/// user's future is dropped, so that whoever observes a side effect of that drop (a drop guard)
-/// also sees the task finished.
-const FUTURE_ENDED: u32 = 1 << 1;
-
 /// Marker for "not in the registry": blocking tasks, and tasks after their future ended.
 pub(crate) const NOT_REGISTERED: usize = usize::MAX;
 
@@ -108,7 +103,14 @@ pub(crate) struct TaskMeta {
     pub(crate) kind: TaskKind,
     /// The runtime the task belongs to; its schedule function routes wakes through this.
     pub(crate) shared: Arc<Shared>,
+    /// `ABORT_REQUESTED`.
     flags: AtomicU32,
+    /// The future ended: it completed, panicked or was cancelled. Set *before* the user's
+    /// future is dropped, so that whoever observes a side effect of that drop (a drop guard)
+    /// also sees the task finished. Its own flag rather than a bit of `flags`: only the task's
+    /// own poll or drop sets it, so a plain store does, where a bit needs a read-modify-write
+    /// (a locked instruction on every task's exit).
+    ended: AtomicBool,
     /// The task's slot in its registry shard. Written once by the spawner before the task is
     /// first scheduled (the schedule hand-off publishes it), read when the future ends.
     pub(crate) registry_key: AtomicUsize,
@@ -143,6 +145,7 @@ impl TaskMeta {
             kind,
             shared,
             flags: AtomicU32::new(0),
+            ended: AtomicBool::new(false),
             registry_key: AtomicUsize::new(NOT_REGISTERED),
             polls: AtomicU64::new(0),
             poll_ticks: AtomicU64::new(0),
@@ -161,12 +164,12 @@ impl TaskMeta {
     pub(crate) fn mark_ended(&self) {
         // Release: pairs with the Acquire in `has_ended`; the drop that follows is ordered
         // after it for any thread that then observes the drop's effects.
-        self.flags.fetch_or(FUTURE_ENDED, Ordering::Release);
+        self.ended.store(true, Ordering::Release);
     }
 
     /// Whether the future ended.
     pub(crate) fn has_ended(&self) -> bool {
-        self.flags.load(Ordering::Acquire) & FUTURE_ENDED != 0
+        self.ended.load(Ordering::Acquire)
     }
 
     pub(crate) fn abort_requested(&self) -> bool {

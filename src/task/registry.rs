@@ -94,10 +94,12 @@ impl Registry {
 
     /// Removes the task's entry; called once, when its future is dropped.
     pub(crate) fn remove(&self, meta: &TaskMeta) {
-        let key = meta.registry_key.swap(NOT_REGISTERED, Ordering::Relaxed);
+        // A load and a store, not a swap: only the future's drop, once, removes the entry.
+        let key = meta.registry_key.load(Ordering::Relaxed);
         if key == NOT_REGISTERED {
             return;
         }
+        meta.registry_key.store(NOT_REGISTERED, Ordering::Relaxed);
         let removed = {
             let mut shard = self.shard(meta).lock();
             match shard.tasks.get(key) {
