@@ -20,9 +20,12 @@ use std::sync::Arc;
 /// Budget value meaning "not inside a task poll: unlimited".
 const UNLIMITED: u16 = u16::MAX;
 
+/// The per-thread state read on every poll, wake and spawn. Plain `Cell`s of `Copy` values and
+/// no destructor, so that each access is one thread-local load: a thread-local with a
+/// destructor checks its registration state on every access. The entered runtime's handle,
+/// which has a destructor and is rarely read, lives apart in `ENTERED`.
 struct Context {
     worker: Cell<*const WorkerLocal>,
-    handle: RefCell<Option<Handle>>,
     task: Cell<*const TaskMeta>,
     budget: Cell<u16>,
     /// Poll-clock ticks at the end of the last poll on this thread (or at the last reset):
@@ -34,7 +37,6 @@ impl Context {
     const fn new() -> Context {
         Context {
             worker: Cell::new(ptr::null()),
-            handle: RefCell::new(None),
             task: Cell::new(ptr::null()),
             budget: Cell::new(UNLIMITED),
             poll_stamp: Cell::new(0),
@@ -45,6 +47,8 @@ impl Context {
 #[cfg(not(loom))]
 thread_local! {
     static CONTEXT: Context = const { Context::new() };
+    /// The runtime entered by `block_on` or a blocking-pool thread (`enter_runtime`).
+    static ENTERED: RefCell<Option<Handle>> = const { RefCell::new(None) };
 }
 
 // Under loom the blocking pool's threads are loom threads sharing one OS thread: each needs a
@@ -52,6 +56,7 @@ thread_local! {
 #[cfg(loom)]
 loom::thread_local! {
     static CONTEXT: Context = Context::new();
+    static ENTERED: RefCell<Option<Handle>> = RefCell::new(None);
 }
 
 /// Runs `f` with this thread's worker, if it is a worker thread.
@@ -89,8 +94,8 @@ pub(crate) fn with_current_shared<R>(f: impl FnOnce(&Arc<Shared>) -> R) -> Optio
     if let Some(worker) = unsafe { worker.as_ref() } {
         return Some(f(&worker.shared));
     }
-    let shared = CONTEXT
-        .try_with(|cx| cx.handle.borrow().as_ref().map(|handle| handle.shared().clone()))
+    let shared = ENTERED
+        .try_with(|entered| entered.borrow().as_ref().map(|handle| handle.shared().clone()))
         .ok()
         .flatten()?;
     Some(f(&shared))
@@ -107,14 +112,14 @@ pub(crate) struct EnterGuard {
 }
 
 pub(crate) fn enter_runtime(handle: Handle) -> EnterGuard {
-    let previous = CONTEXT.with(|cx| cx.handle.replace(Some(handle)));
+    let previous = ENTERED.with(|entered| entered.replace(Some(handle)));
     EnterGuard { previous }
 }
 
 impl Drop for EnterGuard {
     fn drop(&mut self) {
         let previous = self.previous.take();
-        let _ = CONTEXT.try_with(|cx| cx.handle.replace(previous));
+        let _ = ENTERED.try_with(|entered| entered.replace(previous));
     }
 }
 
