@@ -414,3 +414,43 @@ fn unix_connect_to_a_full_backlog_does_not_return_an_unconnected_stream() {
         }
     });
 }
+
+/// A short read forgets the read readiness (the receive buffer is empty), which must not lose
+/// an end-of-stream that arrived with the data, in the same readiness edge: the next read still
+/// returns 0 instead of waiting for an event that will never come. Each round puts the data
+/// and the FIN in the socket before the reader's first read, on TCP and on Unix streams.
+#[test]
+fn a_short_read_does_not_hide_an_end_of_stream_that_came_with_the_data() {
+    async fn read_data_then_end(reader: &mut (impl futures::AsyncRead + Unpin), sent: &[u8]) {
+        let mut buffer = [0u8; 64];
+        let read = corio::time::timeout(HANG_GUARD, reader.read(&mut buffer))
+            .await
+            .expect("the data arrives")
+            .unwrap();
+        assert_eq!(&buffer[..read], sent, "a short read of what was sent");
+        let end = corio::time::timeout(HANG_GUARD, reader.read(&mut buffer))
+            .await
+            .expect("the end of stream is reported, not waited for")
+            .unwrap();
+        assert_eq!(end, 0);
+    }
+
+    let rt = runtime(2);
+    rt.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        for round in 0..50u32 {
+            let mut client = TcpStream::connect(addr).await.unwrap();
+            let (mut server, _) = listener.accept().await.unwrap();
+            server.write_all(&round.to_le_bytes()).await.unwrap();
+            server.shutdown(Shutdown::Write).unwrap();
+            read_data_then_end(&mut client, &round.to_le_bytes()).await;
+        }
+        for round in 0..50u32 {
+            let (mut left, mut right) = UnixStream::pair().unwrap();
+            left.write_all(&round.to_le_bytes()).await.unwrap();
+            left.shutdown(Shutdown::Write).unwrap();
+            read_data_then_end(&mut right, &round.to_le_bytes()).await;
+        }
+    });
+}

@@ -37,7 +37,7 @@ fn readiness_racing_a_poll_is_never_lost() {
             let source = source.clone();
             thread::spawn(move || {
                 let mut wakers = Vec::new();
-                source.set_ready(true, false, &mut wakers);
+                source.set_ready(true, false, false, &mut wakers);
                 wakers.into_iter().for_each(Waker::wake);
             })
         };
@@ -65,7 +65,7 @@ fn clearing_stale_readiness_keeps_a_newer_event() {
             let source = source.clone();
             thread::spawn(move || {
                 let mut wakers = Vec::new();
-                source.set_ready(true, false, &mut wakers);
+                source.set_ready(true, false, false, &mut wakers);
             })
         };
         // The operation returned WouldBlock for the readiness we saw: clear it.

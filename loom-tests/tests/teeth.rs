@@ -183,7 +183,7 @@ fn readiness_tick_model() {
         };
         let reactor = {
             let source = source.clone();
-            thread::spawn(move || source.set_ready(true, false, &mut Vec::new()))
+            thread::spawn(move || source.set_ready(true, false, false, &mut Vec::new()))
         };
         source.clear_ready(Direction::Read, seen);
         reactor.join().unwrap();

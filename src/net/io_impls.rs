@@ -39,7 +39,7 @@ macro_rules! stream_io {
                 cx: &mut std::task::Context<'_>,
                 buf: &mut [u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                std::pin::Pin::new(&mut &self.io).poll_read(cx, buf)
+                self.io.poll_read_stream(cx, buf)
             }
         }
 

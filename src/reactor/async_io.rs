@@ -255,8 +255,22 @@ fn poll_io<R>(
     reactor: &Reactor,
     direction: Direction,
     cx: &mut Context<'_>,
+    slot: Option<&mut Option<usize>>,
+    op: impl FnMut() -> io::Result<R>,
+) -> Poll<io::Result<R>> {
+    poll_io_draining(source, reactor, direction, cx, slot, op, |_| false)
+}
+
+/// `poll_io`, and a successful result for which `drained` says the kernel's buffer is now
+/// empty forgets the readiness too, saving the `WouldBlock` attempt the next call would make.
+fn poll_io_draining<R>(
+    source: &Source,
+    reactor: &Reactor,
+    direction: Direction,
+    cx: &mut Context<'_>,
     mut slot: Option<&mut Option<usize>>,
     mut op: impl FnMut() -> io::Result<R>,
+    drained: impl Fn(&R) -> bool,
 ) -> Poll<io::Result<R>> {
     std::task::ready!(coop::poll_proceed(cx));
     loop {
@@ -269,6 +283,10 @@ fn poll_io<R>(
         };
         match op() {
             Err(error) if error.kind() == io::ErrorKind::WouldBlock => source.clear_ready(direction, event),
+            Ok(value) if drained(&value) => {
+                source.clear_ready(direction, event);
+                return Poll::Ready(Ok(value));
+            }
             result => return Poll::Ready(result),
         }
     }
@@ -367,6 +385,35 @@ impl<T: AsFd> Async<T> {
     ) -> Poll<io::Result<R>> {
         let io = self.get_ref();
         poll_io(&self.source, &self.reactor, direction, cx, None, || op(io))
+    }
+}
+
+impl<T: AsFd> Async<T>
+where
+    for<'a> &'a T: Read,
+{
+    /// A read from a byte-stream socket (TCP, Unix stream): as `AsyncRead` for `&Async<T>`,
+    /// and a read that fills less than `buf` forgets the read readiness, as tokio does: on a
+    /// stream socket a short read means the receive buffer is empty now, and with edge
+    /// triggering any later data is a new event. That saves the read that would only return
+    /// `WouldBlock`, one system call per message of a request-reply protocol. The peer's end
+    /// of stream cannot be lost to it even when it arrived in the same edge as the data: the
+    /// registration asks for `EPOLLRDHUP`, and a read-closed source stays readable (`Source`).
+    ///
+    /// Only for byte streams: a short read from a datagram or message socket says nothing
+    /// about what else is queued, so generic `Async<T>` reads never assume it.
+    pub(crate) fn poll_read_stream(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        let len = buf.len();
+        let mut io = self.get_ref();
+        poll_io_draining(
+            &self.source,
+            &self.reactor,
+            Direction::Read,
+            cx,
+            None,
+            || io.read(buf),
+            |&read| read > 0 && read < len,
+        )
     }
 }
 

@@ -1,8 +1,9 @@
 //! Per-worker reactors.
 //!
 //! Every worker thread owns one `polling::Poller` (epoll on Linux). It is the worker's park
-//! primitive — a worker with nothing to run sleeps in `Poller::wait` — and the readiness source of
-//! every I/O object registered with it. Unparking a worker rings its *doorbell*, an eventfd
+//! primitive — a worker with nothing to run sleeps in one `epoll_pwait2` on the poller's
+//! descriptor ([`Reactor::poll`]) — and the readiness source of every I/O object registered
+//! with it. Unparking a worker rings its *doorbell*, an eventfd
 //! registered level-triggered in the same poller, coalesced by a flag (see [`Reactor::notify`]
 //! for why not `Poller::notify`).
 //!
@@ -26,8 +27,12 @@
 //! Measured (strace -c) on the echo test of `tests/reactor.rs`, 10 connections × 100 round
 //! trips: 4,006 `recvfrom` of which 1,996 returned `EAGAIN`; oneshot mode would add one
 //! `epoll_ctl(MOD)` for each of those 1,996, edge-triggered adds none. (The 1,648 `epoll_ctl`
-//! calls the trace does show are registrations, peer watches, and `polling`'s own re-arming of
-//! its timer and notifier descriptors, two per `wait`.)
+//! calls the trace showed were registrations, peer watches, and `polling`'s own re-arming of
+//! its timer and notifier descriptors, two per `wait`; the park no longer goes through
+//! `Poller::wait`, so those are gone.) Sources are registered with `EPOLLRDHUP` too, so that a
+//! stream read that comes back short may forget the readiness without losing an end of
+//! stream that arrived with the data (`Async::poll_read_stream`): that saves the read that
+//! would return `EAGAIN` after every message, about half of those 1,996.
 //!
 //! To *watch* a busy peer without spinning, a worker about to park adds that peer's epoll
 //! descriptor (an epoll fd is itself pollable) to its own poller, in oneshot mode, under the key
@@ -45,7 +50,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::task::Waker;
 use std::time::Duration;
 
-use polling::{Event, Events, PollMode, Poller};
+use polling::{Event, PollMode, Poller};
 use slab::Slab;
 
 use crate::loom::{lock, AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering};
@@ -132,12 +137,29 @@ impl Reactor {
             entry.insert(source.clone());
             source
         };
-        // SAFETY: `add` requires that the descriptor is deleted from the poller before it is
-        // closed. `Async<T>` owns the descriptor and calls `deregister` in its `Drop` before it
-        // drops the I/O object, and `into_inner` deregisters before giving the object back.
+        // Registered directly rather than through `Poller::add`, for `EPOLLRDHUP`, which
+        // `polling` does not offer: it tells a reader that the peer closed its writing half even
+        // when that came in the same edge as the last data (`Source`'s read-closed bit). The
+        // descriptor is deleted (`Poller::delete`, a plain `EPOLL_CTL_DEL`) before it closes:
+        // `Async<T>` owns it and deregisters in its `Drop` and in `into_inner`.
+        let mut event = libc::epoll_event {
+            events: (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET) as u32,
+            u64: source.key as u64,
+        };
+        // SAFETY: `epoll_ctl` reads the event struct, which lives across the call; both
+        // descriptors are open (the poller's is owned by `self`, `fd` is borrowed).
         let added = unsafe {
-            self.poller
-                .add_with_mode(fd.as_raw_fd(), Event::all(source.key), PollMode::Edge)
+            libc::epoll_ctl(
+                self.poller.as_raw_fd(),
+                libc::EPOLL_CTL_ADD,
+                fd.as_raw_fd(),
+                &mut event,
+            )
+        };
+        let added = if added == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
         };
         match added {
             Ok(()) => {
@@ -248,26 +270,82 @@ impl Reactor {
     /// dispatches them: readiness is published on each source and the wakers of ready
     /// directions are woken on this thread. Returns whether the watched peer reported activity.
     /// Only the owner calls it (peers use `poll_now`).
+    ///
+    /// One `epoll_pwait2` (nanosecond timeout) on the reactor's descriptor, where
+    /// `Poller::wait` costs four system calls for a timed wait (arming and re-arming its timer
+    /// descriptor and notifier) and reports events without `EPOLLRDHUP`. Kernels before 5.11
+    /// lack `epoll_pwait2`: there the timeout is rounded up to whole milliseconds for
+    /// `epoll_wait`, which never wakes before a timer is due.
     pub(crate) fn poll(
         &self,
-        events: &mut Events,
+        raw: &mut RawEvents,
         wakers: &mut Vec<Waker>,
         timeout: Option<Duration>,
     ) -> io::Result<bool> {
-        events.clear();
-        match self.poller.wait(events, timeout) {
-            Ok(_) => {}
+        let count = match self.wait(raw, timeout) {
+            Ok(count) => count,
             Err(error) if error.kind() == io::ErrorKind::Interrupted => return Ok(false),
             Err(error) => return Err(error),
+        };
+        if count == 0 {
+            return Ok(false);
         }
-        let seen = self.dispatch(
-            events
-                .iter()
-                .map(|event| (event.key, event.readable, event.writable)),
-            true,
-            wakers,
-        );
+        let seen = self.dispatch(raw.0.iter().map(decode), true, wakers);
         Ok(seen.peer_ready)
+    }
+
+    /// Waits for events into `raw`; returns how many.
+    fn wait(&self, raw: &mut RawEvents, timeout: Option<Duration>) -> io::Result<usize> {
+        let buffer = &mut raw.0;
+        buffer.clear();
+        let capacity = buffer.capacity().min(i32::MAX as usize) as i32;
+        let epfd = self.poller.as_raw_fd();
+        let spec = timeout.map(|timeout| libc::timespec {
+            tv_sec: timeout.as_secs().min(libc::time_t::MAX as u64) as libc::time_t,
+            tv_nsec: timeout.subsec_nanos() as libc::c_long,
+        });
+        let spec_ptr = spec
+            .as_ref()
+            .map_or(std::ptr::null(), |spec| spec as *const libc::timespec);
+        // SAFETY: the kernel writes at most `capacity` entries into the vector's spare
+        // capacity; the timespec outlives the call; a null signal mask means "unchanged".
+        let mut count = if PWAIT2_MISSING.load(std::sync::atomic::Ordering::Relaxed) {
+            -1
+        } else {
+            unsafe {
+                libc::syscall(
+                    libc::SYS_epoll_pwait2,
+                    epfd,
+                    buffer.as_mut_ptr(),
+                    capacity,
+                    spec_ptr,
+                    std::ptr::null::<libc::sigset_t>(),
+                    0usize,
+                ) as i32
+            }
+        };
+        if count < 0 {
+            let error = io::Error::last_os_error();
+            if !PWAIT2_MISSING.load(std::sync::atomic::Ordering::Relaxed)
+                && error.raw_os_error() != Some(libc::ENOSYS)
+            {
+                return Err(error);
+            }
+            PWAIT2_MISSING.store(true, std::sync::atomic::Ordering::Relaxed);
+            let millis = timeout.map_or(-1, |timeout| {
+                // Rounded up: a wait that ends before the deadline would find no timer due.
+                let millis = timeout.as_nanos().div_ceil(1_000_000);
+                millis.min(i32::MAX as u128) as i32
+            });
+            // SAFETY: as above.
+            count = unsafe { libc::epoll_wait(epfd, buffer.as_mut_ptr(), capacity, millis) };
+            if count < 0 {
+                return Err(io::Error::last_os_error());
+            }
+        }
+        // SAFETY: the kernel wrote `count` (non-negative, at most the capacity) entries.
+        unsafe { buffer.set_len(count as usize) };
+        Ok(count as usize)
     }
 
     /// Polls this reactor without blocking and dispatches what it finds, with one `epoll_wait`
@@ -279,11 +357,9 @@ impl Reactor {
     /// instead of waiting 20-30 µs for the peer's thread to wake (`scheduler::worker`).
     ///
     /// `own` says whether the caller is this reactor's owner, who alone drains the doorbell.
-    /// A peer may take an event meant for a *sleeping* owner: the owner's timerfd (`polling`
-    /// arms one for a `wait` with a deadline) or its one-shot watch of a busy peer. The result
-    /// says so (`Polled::owner_event`), and the caller rings the owner's doorbell if the owner
-    /// is parked; an awake owner needs neither (it fires timers itself and re-arms the timerfd
-    /// at its next park, and it watches nothing while awake).
+    /// A peer may take an event meant for a *sleeping* owner: its one-shot watch of a busy
+    /// peer. The result says so (`Polled::owner_event`), and the caller rings the owner's
+    /// doorbell if the owner is parked; an awake owner watches nothing.
     pub(crate) fn poll_now(&self, raw: &mut RawEvents, wakers: &mut Vec<Waker>, own: bool) -> Polled {
         let buffer = &mut raw.0;
         buffer.clear();
@@ -302,16 +378,7 @@ impl Reactor {
         }
         // SAFETY: see above; `count` is positive and at most the capacity.
         unsafe { buffer.set_len(count as usize) };
-        let seen = self.dispatch(
-            buffer.iter().map(|event| {
-                let flags = event.events as libc::c_int;
-                let readable = flags & (libc::EPOLLIN | libc::EPOLLHUP | libc::EPOLLERR | libc::EPOLLPRI);
-                let writable = flags & (libc::EPOLLOUT | libc::EPOLLHUP | libc::EPOLLERR);
-                (event.u64 as usize, readable != 0, writable != 0)
-            }),
-            own,
-            wakers,
-        );
+        let seen = self.dispatch(buffer.iter().map(decode), own, wakers);
         Polled {
             dispatched: seen.dispatched > 0,
             owner_event: !own && (seen.polling_event || seen.peer_ready),
@@ -319,16 +386,17 @@ impl Reactor {
     }
 
     /// Publishes a batch of events on their sources and wakes the wakers of ready directions.
-    fn dispatch(
-        &self,
-        events: impl Iterator<Item = (usize, bool, bool)>,
-        own: bool,
-        wakers: &mut Vec<Waker>,
-    ) -> Seen {
+    fn dispatch(&self, events: impl Iterator<Item = RawEvent>, own: bool, wakers: &mut Vec<Waker>) -> Seen {
         let mut seen = Seen::default();
         {
             let mut sources = None;
-            for (key, readable, writable) in events {
+            for RawEvent {
+                key,
+                readable,
+                writable,
+                read_closed,
+            } in events
+            {
                 match key {
                     PEER_KEY => seen.peer_ready = true,
                     DOORBELL_KEY => seen.doorbell = true,
@@ -337,7 +405,7 @@ impl Reactor {
                         let sources = sources.get_or_insert_with(|| lock(&self.sources));
                         if let Some(source) = sources.get(key) {
                             seen.dispatched += 1;
-                            source.set_ready(readable, writable, wakers);
+                            source.set_ready(readable, writable, read_closed, wakers);
                         }
                     }
                 }
@@ -373,6 +441,31 @@ impl Reactor {
 
     pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::SeqCst)
+    }
+}
+
+/// Whether `epoll_pwait2` is missing (a kernel before 5.11): `Reactor::wait` then falls back to
+/// `epoll_wait`, after one `ENOSYS`.
+/// A capability flag, not a synchronization protocol: std's atomic even under loom.
+static PWAIT2_MISSING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// One epoll event, decoded.
+struct RawEvent {
+    key: usize,
+    readable: bool,
+    writable: bool,
+    /// The peer closed its writing half, or the descriptor hung up or failed: reading will not
+    /// block again.
+    read_closed: bool,
+}
+
+fn decode(event: &libc::epoll_event) -> RawEvent {
+    let flags = event.events as libc::c_int;
+    RawEvent {
+        key: event.u64 as usize,
+        readable: flags & (libc::EPOLLIN | libc::EPOLLHUP | libc::EPOLLERR | libc::EPOLLPRI) != 0,
+        writable: flags & (libc::EPOLLOUT | libc::EPOLLHUP | libc::EPOLLERR) != 0,
+        read_closed: flags & (libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) != 0,
     }
 }
 

@@ -4,8 +4,9 @@
 //! registered it, so any thread can read its readiness and park a waker on it while the owner
 //! worker's reactor writes to it.
 //!
-//! Readiness is one atomic word: the low bits say which directions are ready, the rest is a
-//! *tick* that the reactor bumps on every event for this source. A task that sees readiness and
+//! Readiness is one atomic word: the low bits say which directions are ready and whether the
+//! peer closed its writing half (*read closed*: sticky, never cleared), the rest is a *tick*
+//! that the reactor bumps on every event for this source. A task that sees readiness and
 //! then gets `WouldBlock` clears the bit only if the tick is still the one it saw: if an event
 //! arrived in between (tick changed), clearing would erase real readiness and, with edge
 //! triggering, the kernel would never tell us again. This is tokio's `ScheduledIo` scheme.
@@ -36,7 +37,13 @@ impl Direction {
 }
 
 const READY_MASK: usize = 0b11;
-const TICK_SHIFT: u32 = 2;
+/// The peer closed its writing half (or the descriptor hung up): reading returns what is left
+/// and then end-of-stream, so reads never need to wait again. Lets a stream reader forget
+/// readiness after a short read (`Async::poll_read_stream`) without losing an end-of-stream
+/// that arrived in the same edge as its last data.
+const READ_CLOSED: usize = 0b100;
+const FLAGS_MASK: usize = READY_MASK | READ_CLOSED;
+const TICK_SHIFT: u32 = 3;
 
 /// Readiness observed by a task: which tick it saw, to clear exactly that readiness later.
 #[derive(Clone, Copy, Debug)]
@@ -74,10 +81,12 @@ impl Source {
     }
 
     /// Called by the reactor for an event: publish readiness, then hand back the wakers of every
-    /// direction that became ready.
-    pub fn set_ready(&self, readable: bool, writable: bool, wakers: &mut Vec<Waker>) {
-        let bits = (usize::from(readable) * Direction::Read.bit())
-            | (usize::from(writable) * Direction::Write.bit());
+    /// direction that became ready. `read_closed`: the event says the peer's writing half is
+    /// closed (implies readable).
+    pub fn set_ready(&self, readable: bool, writable: bool, read_closed: bool, wakers: &mut Vec<Waker>) {
+        let bits = (usize::from(readable || read_closed) * Direction::Read.bit())
+            | (usize::from(writable) * Direction::Write.bit())
+            | (usize::from(read_closed) * READ_CLOSED);
         if bits == 0 {
             return;
         }
@@ -87,7 +96,7 @@ impl Source {
         let mut current = self.readiness.load(Ordering::Acquire);
         loop {
             let tick = (current >> TICK_SHIFT).wrapping_add(1);
-            let next = (tick << TICK_SHIFT) | (current & READY_MASK) | bits;
+            let next = (tick << TICK_SHIFT) | (current & FLAGS_MASK) | bits;
             match self
                 .readiness
                 .compare_exchange_weak(current, next, Ordering::AcqRel, Ordering::Acquire)
@@ -112,12 +121,16 @@ impl Source {
     /// Marks both directions ready and wakes everybody: used when the source is deregistered or
     /// the reactor shuts down, so that no waiter hangs; its next I/O attempt reports the error.
     pub fn wake_all(&self, wakers: &mut Vec<Waker>) {
-        self.set_ready(true, true, wakers);
+        self.set_ready(true, true, false, wakers);
     }
 
     fn ready_now(&self, direction: Direction) -> Option<ReadyEvent> {
         let current = self.readiness.load(Ordering::Acquire);
-        (current & direction.bit() != 0).then_some(ReadyEvent {
+        let ready = match direction {
+            Direction::Read => current & (Direction::Read.bit() | READ_CLOSED) != 0,
+            Direction::Write => current & Direction::Write.bit() != 0,
+        };
+        ready.then_some(ReadyEvent {
             tick: current >> TICK_SHIFT,
         })
     }
@@ -181,8 +194,9 @@ impl Source {
         }
     }
 
-    /// Forget readiness in `direction` after an operation returned `WouldBlock`, unless an
-    /// event arrived since `event` was observed.
+    /// Forget readiness in `direction` after an operation returned `WouldBlock` (or a stream
+    /// read came back short), unless an event arrived since `event` was observed. A read-closed
+    /// source stays readable.
     pub fn clear_ready(&self, direction: Direction, event: ReadyEvent) {
         let mut current = self.readiness.load(Ordering::Acquire);
         loop {
@@ -199,5 +213,42 @@ impl Source {
                 Err(actual) => current = actual,
             }
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn noop_context() -> Context<'static> {
+        Context::from_waker(Waker::noop())
+    }
+
+    #[test]
+    fn clearing_forgets_readiness_but_not_a_read_close() {
+        let source = Source::new(0);
+        let mut wakers = Vec::new();
+        let Poll::Ready(event) = source.poll_ready(Direction::Read, &mut noop_context(), None) else {
+            panic!("a new source is optimistically ready");
+        };
+        source.clear_ready(Direction::Read, event);
+        assert!(source
+            .poll_ready(Direction::Read, &mut noop_context(), None)
+            .is_pending());
+
+        // Data and the peer's close in one event: after a short read clears the readiness
+        // the reader still gets to read the end of stream.
+        source.set_ready(true, false, true, &mut wakers);
+        let Poll::Ready(event) = source.poll_ready(Direction::Read, &mut noop_context(), None) else {
+            panic!("readable after the event");
+        };
+        source.clear_ready(Direction::Read, event);
+        assert!(source
+            .poll_ready(Direction::Read, &mut noop_context(), None)
+            .is_ready());
+        // Writing readiness is separate.
+        assert!(source
+            .poll_ready(Direction::Write, &mut noop_context(), None)
+            .is_ready());
     }
 }

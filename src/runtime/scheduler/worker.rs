@@ -11,7 +11,7 @@
 //! 4. searching: steal half of a random peer's queue, the injector again, and poll every
 //!    reactor without blocking (`poll_reactors`): a peer's I/O may be waiting behind a long
 //!    poll, or for its sleeping owner to wake;
-//! 5. park in `Poller::wait` on the own reactor (see `park` for the protocol).
+//! 5. park in the own reactor's blocking poll (see `park` for the protocol).
 //!
 //! Every `event_interval` ticks the worker also polls its own reactor without blocking and fires
 //! due timers, so that a worker that always has tasks still serves its I/O.
@@ -21,7 +21,6 @@ use std::time::Instant;
 
 use crossbeam_deque::{Steal, Worker as LocalQueue};
 use crossbeam_utils::Backoff;
-use polling::Events;
 
 use super::{Remote, Shared, Task};
 use crate::loom::Ordering;
@@ -84,7 +83,6 @@ struct LoopState {
     lifo_streak: u32,
     is_searching: bool,
     rng: u64,
-    events: Events,
     raw: RawEvents,
     wakers: Vec<std::task::Waker>,
 }
@@ -106,7 +104,6 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, local: LocalQueue<Task>) {
         lifo_streak: 0,
         is_searching: false,
         rng: 0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9),
-        events: Events::with_capacity(std::num::NonZeroUsize::new(1024).expect("non-zero")),
         raw: RawEvents::new(),
         wakers: Vec::new(),
     };
@@ -288,8 +285,8 @@ impl WorkerLocal {
         let polled = remote
             .reactor
             .poll_now(&mut state.raw, &mut state.wakers, index == self.index);
-        // SeqCst: pairs with the store in `park`; a peer parking after this load re-arms its
-        // timer and watch in its own `Poller::wait`, so it needs no ring.
+        // SeqCst: pairs with the store in `park`; a peer parking after this load arms a new
+        // watch before it sleeps, so it needs no ring.
         if polled.owner_event && remote.status.parked.load(Ordering::SeqCst) {
             remote.reactor.notify();
         }
@@ -384,7 +381,7 @@ impl WorkerLocal {
             false
         } else {
             matches!(
-                self.reactor().poll(&mut state.events, &mut state.wakers, timeout),
+                self.reactor().poll(&mut state.raw, &mut state.wakers, timeout),
                 Ok(true)
             )
         };
