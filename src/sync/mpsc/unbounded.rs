@@ -1,10 +1,10 @@
 //! The unbounded channel's handles: [`UnboundedSender`], [`UnboundedReceiver`],
 //! [`WeakUnboundedSender`].
 
+use crate::loom::Arc;
 use std::fmt;
 use std::future::poll_fn;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures_core::Stream;
