@@ -49,6 +49,7 @@
 mod bounded;
 mod chan;
 pub mod error;
+mod receiver_waker;
 mod unbounded;
 
 pub use bounded::{channel, OwnedPermit, Permit, Receiver, Sender, WeakSender};
