@@ -8,7 +8,16 @@ use std::sync::Arc;
 
 use corio::io::{AsyncReadExt, AsyncWriteExt};
 use corio::net::{lookup_host, TcpListener, TcpStream, UdpSocket, UnixDatagram, UnixListener, UnixStream};
-use support::{runtime, HANG_GUARD};
+use support::{runtime, within, HANG_GUARD};
+
+fn reactor_events() -> u64 {
+    corio::Handle::current()
+        .metrics()
+        .workers
+        .iter()
+        .map(|w| w.reactor_events)
+        .sum()
+}
 
 fn registered_sources() -> usize {
     corio::Handle::current()
@@ -452,5 +461,120 @@ fn a_short_read_does_not_hide_an_end_of_stream_that_came_with_the_data() {
             left.shutdown(Shutdown::Write).unwrap();
             read_data_then_end(&mut right, &round.to_le_bytes()).await;
         }
+    });
+}
+
+/// How long a test waits to see that nothing arrives where nothing was sent. A bounded check of
+/// an absence, not a wait for an event.
+const NOTHING_ARRIVES: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// A connected UDP socket whose peer is gone gets an ICMP error (`EPOLLERR`). `recv` reports it
+/// once, and the next `recv` and `readable()` wait: an error must not leave the socket
+/// permanently "ready", which would make them retry `WouldBlock` forever inside one poll
+/// (only the `within` guard could stop that).
+#[test]
+fn after_an_icmp_error_a_udp_socket_waits_instead_of_spinning() {
+    within(HANG_GUARD, || {
+        runtime(2).block_on(async {
+            let gone = std::net::UdpSocket::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap();
+            let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            socket.connect(gone).await.unwrap();
+            let events_before = reactor_events();
+            socket.send(b"ping").await.unwrap();
+            // Let a reactor report the error event before anything reads it: the flag is in
+            // the event only while the error is pending. Each yield is a poll of this task; a
+            // worker polls its own reactor every few dozen polls.
+            let mut yields = 0;
+            while reactor_events() == events_before {
+                assert!(yields < 1_000_000, "the ICMP error event never came");
+                corio::task::yield_now().await;
+                yields += 1;
+            }
+            let mut buffer = [0u8; 16];
+            let first = corio::time::timeout(HANG_GUARD, socket.recv(&mut buffer))
+                .await
+                .expect("the ICMP error arrives");
+            assert_eq!(first.unwrap_err().kind(), std::io::ErrorKind::ConnectionRefused);
+            let second = corio::time::timeout(NOTHING_ARRIVES, socket.recv(&mut buffer)).await;
+            assert!(second.is_err(), "nothing was sent: {second:?}");
+            let readable = corio::time::timeout(NOTHING_ARRIVES, socket.readable()).await;
+            assert!(readable.is_err(), "nothing was sent: {readable:?}");
+        })
+    });
+}
+
+/// On a Unix stream a read stops after a segment that carried descriptors even when more data
+/// is queued behind it, so a short read there must not forget the readiness: the data written
+/// after the descriptor is read at once.
+#[test]
+fn a_unix_stream_read_that_stops_at_passed_descriptors_still_finds_the_data_behind_them() {
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+
+    /// Sends `data` with one descriptor attached (`SCM_RIGHTS`).
+    fn send_with_descriptor(socket: &std::os::unix::net::UnixStream, data: &[u8]) {
+        let mut iov = libc::iovec {
+            iov_base: data.as_ptr() as *mut libc::c_void,
+            iov_len: data.len(),
+        };
+        let mut control = [0u64; 8];
+        let fd: libc::c_int = socket.as_raw_fd();
+        // SAFETY: `msghdr` is plain data; zeroed is a valid empty header.
+        let mut message: libc::msghdr = unsafe { std::mem::zeroed() };
+        message.msg_iov = &mut iov;
+        message.msg_iovlen = 1;
+        message.msg_control = control.as_mut_ptr().cast();
+        // SAFETY: CMSG_SPACE only computes a size.
+        message.msg_controllen = unsafe { libc::CMSG_SPACE(std::mem::size_of::<libc::c_int>() as u32) } as _;
+        // SAFETY: `message` points at `control`, 64 bytes, room for one header with one
+        // descriptor; the pointers stay valid through `sendmsg`.
+        unsafe {
+            let header = libc::CMSG_FIRSTHDR(&message);
+            (*header).cmsg_level = libc::SOL_SOCKET;
+            (*header).cmsg_type = libc::SCM_RIGHTS;
+            (*header).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<libc::c_int>() as u32) as _;
+            std::ptr::copy_nonoverlapping(
+                (&fd as *const libc::c_int).cast::<u8>(),
+                libc::CMSG_DATA(header),
+                std::mem::size_of::<libc::c_int>(),
+            );
+            assert_eq!(
+                libc::sendmsg(socket.as_raw_fd(), &message, 0),
+                data.len() as isize
+            );
+        }
+    }
+
+    within(HANG_GUARD, || {
+        runtime(2).block_on(async {
+            let (mut left, right) = std::os::unix::net::UnixStream::pair().unwrap();
+            let mut right = UnixStream::from_std(right).unwrap();
+            let mut buffer = [0u8; 64];
+            // One attempt while nothing is queued: it finds `WouldBlock` and forgets the
+            // optimistic readiness of a new source, so the reads below are driven by the event.
+            assert!(futures::FutureExt::now_or_never(right.read(&mut buffer)).is_none());
+            let events_before = reactor_events();
+            send_with_descriptor(&left, b"A");
+            left.write_all(b"B").unwrap();
+            let mut yields = 0;
+            while reactor_events() == events_before {
+                assert!(yields < 1_000_000, "the readiness event never came");
+                corio::task::yield_now().await;
+                yields += 1;
+            }
+            let read = right.read(&mut buffer).await.unwrap();
+            assert_eq!(
+                &buffer[..read],
+                b"A",
+                "the read stops after the segment with the descriptor"
+            );
+            let next = corio::time::timeout(HANG_GUARD, right.read(&mut buffer))
+                .await
+                .expect("\"B\" is already queued: the read must not wait for an event");
+            assert_eq!(&buffer[..next.unwrap()], b"B");
+        })
     });
 }

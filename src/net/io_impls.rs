@@ -3,7 +3,8 @@
 //! Each socket wraps an `Async<std socket>` in a field named `io`. `as_fd!` gives it `AsFd` and
 //! `AsRawFd`; `stream_io!` gives a stream socket `AsyncRead`/`AsyncWrite`, for the type and for
 //! a shared reference to it (so one task may read while another writes), with `poll_close`
-//! shutting the write half down (a half close, through `HalfClose`).
+//! shutting the write half down (a half close, through `HalfClose`). `short_read_drains` says
+//! whether a short read proves the receive buffer empty (see `Async::poll_read_stream`).
 
 macro_rules! as_fd {
     ($($ty:ty),* $(,)?) => {$(
@@ -22,7 +23,7 @@ macro_rules! as_fd {
 }
 
 macro_rules! stream_io {
-    ($ty:ty) => {
+    ($ty:ty, short_read_drains: $drains:literal) => {
         impl futures_io::AsyncRead for $ty {
             fn poll_read(
                 self: std::pin::Pin<&mut Self>,
@@ -39,7 +40,7 @@ macro_rules! stream_io {
                 cx: &mut std::task::Context<'_>,
                 buf: &mut [u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                self.io.poll_read_stream(cx, buf)
+                self.io.poll_read_stream(cx, buf, $drains)
             }
         }
 

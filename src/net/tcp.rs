@@ -306,7 +306,7 @@ impl fmt::Debug for TcpStream {
 }
 
 super::io_impls::as_fd!(TcpListener, TcpStream);
-super::io_impls::stream_io!(TcpStream);
+super::io_impls::stream_io!(TcpStream, short_read_drains: true);
 
 impl HalfClose for TcpStream {
     fn shutdown_write(&self) -> io::Result<()> {

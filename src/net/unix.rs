@@ -200,7 +200,7 @@ impl fmt::Debug for UnixStream {
 }
 
 super::io_impls::as_fd!(UnixListener, UnixStream, UnixDatagram);
-super::io_impls::stream_io!(UnixStream);
+super::io_impls::stream_io!(UnixStream, short_read_drains: false);
 
 /// A Unix domain datagram socket.
 ///

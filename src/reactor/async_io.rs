@@ -284,7 +284,7 @@ fn poll_io_draining<R>(
         match op() {
             Err(error) if error.kind() == io::ErrorKind::WouldBlock => source.clear_ready(direction, event),
             Ok(value) if drained(&value) => {
-                source.clear_ready(direction, event);
+                source.clear_ready_drained(event);
                 return Poll::Ready(Ok(value));
             }
             result => return Poll::Ready(result),
@@ -392,17 +392,26 @@ impl<T: AsFd> Async<T>
 where
     for<'a> &'a T: Read,
 {
-    /// A read from a byte-stream socket (TCP, Unix stream): as `AsyncRead` for `&Async<T>`,
-    /// and a read that fills less than `buf` forgets the read readiness, as tokio does: on a
-    /// stream socket a short read means the receive buffer is empty now, and with edge
-    /// triggering any later data is a new event. That saves the read that would only return
-    /// `WouldBlock`, one system call per message of a request-reply protocol. The peer's end
-    /// of stream cannot be lost to it even when it arrived in the same edge as the data: the
-    /// registration asks for `EPOLLRDHUP`, and a read-closed source stays readable (`Source`).
+    /// A read from a stream socket: as `AsyncRead` for `&Async<T>`, and with
+    /// `short_read_drains`, a read that fills less than `buf` forgets the read readiness, as
+    /// tokio does: on a TCP socket a short read means the receive buffer is empty now, and
+    /// with edge triggering any later data is a new event. That saves the read that would
+    /// only return `WouldBlock`, one system call per message of a request-reply protocol. The
+    /// peer's end of stream cannot be lost to it even when it arrived in the same edge as the
+    /// data: the registration asks for `EPOLLRDHUP`, and a read-closed source keeps its
+    /// readiness (`Source::clear_ready_drained`).
     ///
-    /// Only for byte streams: a short read from a datagram or message socket says nothing
-    /// about what else is queued, so generic `Async<T>` reads never assume it.
-    pub(crate) fn poll_read_stream(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    /// Not for Unix streams, where a read also stops after a segment that carried descriptors
+    /// with more data queued behind it, nor for datagram or message sockets; generic
+    /// `Async<T>` reads never assume it. One TCP case is the same, as in tokio: a read stops at
+    /// the urgent mark of out-of-band data (`MSG_OOB` without `SO_OOBINLINE`), and data queued
+    /// after it then waits for the next event.
+    pub(crate) fn poll_read_stream(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+        short_read_drains: bool,
+    ) -> Poll<io::Result<usize>> {
         let len = buf.len();
         let mut io = self.get_ref();
         poll_io_draining(
@@ -412,7 +421,7 @@ where
             cx,
             None,
             || io.read(buf),
-            |&read| read > 0 && read < len,
+            |&read| short_read_drains && read > 0 && read < len,
         )
     }
 }

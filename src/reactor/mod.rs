@@ -307,12 +307,15 @@ impl Reactor {
         let spec_ptr = spec
             .as_ref()
             .map_or(std::ptr::null(), |spec| spec as *const libc::timespec);
-        // SAFETY: the kernel writes at most `capacity` entries into the vector's spare
-        // capacity; the timespec outlives the call; a null signal mask means "unchanged".
-        let mut count = if PWAIT2_MISSING.load(std::sync::atomic::Ordering::Relaxed) {
-            -1
-        } else {
-            unsafe {
+        // `epoll_pwait2` takes a `__kernel_timespec`, two 64-bit fields: `libc::timespec` has
+        // that layout only where `time_t` and `c_long` are 64 bits; elsewhere, `epoll_wait`.
+        let try_pwait2 = std::mem::size_of::<libc::timespec>() == 16
+            && !PWAIT2_MISSING.load(std::sync::atomic::Ordering::Relaxed);
+        if try_pwait2 {
+            // SAFETY: the kernel writes at most `capacity` entries into the vector's spare
+            // capacity; the timespec (of the kernel's layout, checked above) outlives the call;
+            // a null signal mask means "unchanged".
+            let count = unsafe {
                 libc::syscall(
                     libc::SYS_epoll_pwait2,
                     epfd,
@@ -322,26 +325,29 @@ impl Reactor {
                     std::ptr::null::<libc::sigset_t>(),
                     0usize,
                 ) as i32
+            };
+            if count >= 0 {
+                // SAFETY: the kernel wrote `count` (at most the capacity) entries.
+                unsafe { buffer.set_len(count as usize) };
+                return Ok(count as usize);
             }
-        };
-        if count < 0 {
             let error = io::Error::last_os_error();
-            if !PWAIT2_MISSING.load(std::sync::atomic::Ordering::Relaxed)
-                && error.raw_os_error() != Some(libc::ENOSYS)
-            {
+            // ENOSYS: a kernel before 5.11. EPERM: a seccomp filter (older container
+            // profiles) that refuses system calls it does not know.
+            if !matches!(error.raw_os_error(), Some(libc::ENOSYS | libc::EPERM)) {
                 return Err(error);
             }
             PWAIT2_MISSING.store(true, std::sync::atomic::Ordering::Relaxed);
-            let millis = timeout.map_or(-1, |timeout| {
-                // Rounded up: a wait that ends before the deadline would find no timer due.
-                let millis = timeout.as_nanos().div_ceil(1_000_000);
-                millis.min(i32::MAX as u128) as i32
-            });
-            // SAFETY: as above.
-            count = unsafe { libc::epoll_wait(epfd, buffer.as_mut_ptr(), capacity, millis) };
-            if count < 0 {
-                return Err(io::Error::last_os_error());
-            }
+        }
+        let millis = timeout.map_or(-1, |timeout| {
+            // Rounded up: a wait that ends before the deadline would find no timer due.
+            let millis = timeout.as_nanos().div_ceil(1_000_000);
+            millis.min(i32::MAX as u128) as i32
+        });
+        // SAFETY: the kernel writes at most `capacity` entries into the vector's spare capacity.
+        let count = unsafe { libc::epoll_wait(epfd, buffer.as_mut_ptr(), capacity, millis) };
+        if count < 0 {
+            return Err(io::Error::last_os_error());
         }
         // SAFETY: the kernel wrote `count` (non-negative, at most the capacity) entries.
         unsafe { buffer.set_len(count as usize) };
@@ -381,7 +387,7 @@ impl Reactor {
         let seen = self.dispatch(buffer.iter().map(decode), own, wakers);
         Polled {
             dispatched: seen.dispatched > 0,
-            owner_event: !own && (seen.polling_event || seen.peer_ready),
+            owner_event: !own && seen.peer_ready,
         }
     }
 
@@ -400,7 +406,9 @@ impl Reactor {
                 match key {
                     PEER_KEY => seen.peer_ready = true,
                     DOORBELL_KEY => seen.doorbell = true,
-                    POLLING_KEY => seen.polling_event = true,
+                    // `polling`'s own notifier and timer: never armed, since corio waits
+                    // with its own `epoll_pwait2` and rings its own doorbell.
+                    POLLING_KEY => {}
                     key => {
                         let sources = sources.get_or_insert_with(|| lock(&self.sources));
                         if let Some(source) = sources.get(key) {
@@ -465,7 +473,7 @@ fn decode(event: &libc::epoll_event) -> RawEvent {
         key: event.u64 as usize,
         readable: flags & (libc::EPOLLIN | libc::EPOLLHUP | libc::EPOLLERR | libc::EPOLLPRI) != 0,
         writable: flags & (libc::EPOLLOUT | libc::EPOLLHUP | libc::EPOLLERR) != 0,
-        read_closed: flags & (libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) != 0,
+        read_closed: flags & (libc::EPOLLRDHUP | libc::EPOLLHUP) != 0,
     }
 }
 
@@ -484,8 +492,6 @@ struct Seen {
     dispatched: u64,
     peer_ready: bool,
     doorbell: bool,
-    /// `polling`'s own notifier or timer descriptor.
-    polling_event: bool,
 }
 
 impl Drop for Reactor {

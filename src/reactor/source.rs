@@ -37,10 +37,13 @@ impl Direction {
 }
 
 const READY_MASK: usize = 0b11;
-/// The peer closed its writing half (or the descriptor hung up): reading returns what is left
-/// and then end-of-stream, so reads never need to wait again. Lets a stream reader forget
-/// readiness after a short read (`Async::poll_read_stream`) without losing an end-of-stream
-/// that arrived in the same edge as its last data.
+/// The last event said the peer closed its writing half (`EPOLLRDHUP`) or the descriptor hung up
+/// (`EPOLLHUP`; not `EPOLLERR`, which one read reports and clears). Set with the read bit. It
+/// only stops a short stream read from forgetting the read readiness
+/// ([`Source::clear_ready_drained`]), so that an end of stream that arrived in the same edge as
+/// the last data is still read. A read that returns `WouldBlock` clears it with the read bit:
+/// that read proves the side open (a stale event of a reused slab key), and a later close is a
+/// new event.
 const READ_CLOSED: usize = 0b100;
 const FLAGS_MASK: usize = READY_MASK | READ_CLOSED;
 const TICK_SHIFT: u32 = 3;
@@ -127,7 +130,7 @@ impl Source {
     fn ready_now(&self, direction: Direction) -> Option<ReadyEvent> {
         let current = self.readiness.load(Ordering::Acquire);
         let ready = match direction {
-            Direction::Read => current & (Direction::Read.bit() | READ_CLOSED) != 0,
+            Direction::Read => current & Direction::Read.bit() != 0,
             Direction::Write => current & Direction::Write.bit() != 0,
         };
         ready.then_some(ReadyEvent {
@@ -204,7 +207,35 @@ impl Source {
             if current >> TICK_SHIFT != event.tick && !crate::loom::fault!(ReadinessTick) {
                 return;
             }
-            let next = current & !direction.bit();
+            // A `WouldBlock` read proves the read side is not closed (any later close is a new,
+            // tick-bumping event): forget a stale close too, or the next poll would retry
+            // `WouldBlock` forever.
+            let closed = if direction == Direction::Read {
+                READ_CLOSED
+            } else {
+                0
+            };
+            let next = current & !(direction.bit() | closed);
+            match self
+                .readiness
+                .compare_exchange_weak(current, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return,
+                Err(actual) => current = actual,
+            }
+        }
+    }
+
+    /// After a short stream read (the receive buffer is empty): forget the read readiness
+    /// unless an event arrived since `event` or the read side is closed (the end of stream is
+    /// still to be read).
+    pub fn clear_ready_drained(&self, event: ReadyEvent) {
+        let mut current = self.readiness.load(Ordering::Acquire);
+        loop {
+            if current >> TICK_SHIFT != event.tick || current & READ_CLOSED != 0 {
+                return;
+            }
+            let next = current & !Direction::Read.bit();
             match self
                 .readiness
                 .compare_exchange_weak(current, next, Ordering::AcqRel, Ordering::Acquire)
@@ -242,7 +273,7 @@ mod tests {
         let Poll::Ready(event) = source.poll_ready(Direction::Read, &mut noop_context(), None) else {
             panic!("readable after the event");
         };
-        source.clear_ready(Direction::Read, event);
+        source.clear_ready_drained(event);
         assert!(source
             .poll_ready(Direction::Read, &mut noop_context(), None)
             .is_ready());

@@ -34,7 +34,7 @@ impl MonitorState {
     }
 }
 
-/// Called by a worker that just left `Poller::wait`.
+/// Called by a worker that just left its blocking poll.
 pub(crate) fn worker_unparked(shared: &Shared) {
     // SeqCst: this load and the caller's SeqCst update of the idle state pair with the
     // monitor's store of `sleeping` and its re-check of the idle state (store-buffering): one

@@ -160,7 +160,7 @@ impl TaskMeta {
         self.flags.fetch_or(ABORT_REQUESTED, Ordering::Release);
     }
 
-    /// Records that the future ended (see [`FUTURE_ENDED`]).
+    /// Records that the future ended (see the `ended` field).
     pub(crate) fn mark_ended(&self) {
         // Release: pairs with the Acquire in `has_ended`; the drop that follows is ordered
         // after it for any thread that then observes the drop's effects.

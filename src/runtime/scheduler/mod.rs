@@ -52,7 +52,7 @@ pub(crate) struct Status {
     /// Bumped when a task poll starts and again when it ends: odd means "inside a poll". The
     /// monitor sees a worker stuck in one poll when the value stays odd and unchanged.
     pub(crate) polls: AtomicU64,
-    /// The worker sleeps in its own `Poller::wait`.
+    /// The worker sleeps in its own reactor's blocking poll.
     pub(crate) parked: AtomicBool,
     /// Set by the monitor while the worker is stuck in one poll; parking peers watch it.
     pub(crate) stuck: AtomicBool,
