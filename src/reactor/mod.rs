@@ -367,24 +367,12 @@ impl Reactor {
     /// peer. The result says so (`Polled::owner_event`), and the caller rings the owner's
     /// doorbell if the owner is parked; an awake owner watches nothing.
     pub(crate) fn poll_now(&self, raw: &mut RawEvents, wakers: &mut Vec<Waker>, own: bool) -> Polled {
-        let buffer = &mut raw.0;
-        buffer.clear();
-        // SAFETY: the kernel writes at most `capacity` entries into the vector's spare capacity;
-        // `set_len` below exposes only the `count` it reports as written.
-        let count = unsafe {
-            libc::epoll_wait(
-                self.poller.as_raw_fd(),
-                buffer.as_mut_ptr(),
-                buffer.capacity().min(i32::MAX as usize) as i32,
-                0,
-            )
-        };
-        if count <= 0 {
-            return Polled::default();
+        // A zero timeout: one non-blocking system call, the same `wait` as the owner's park.
+        match self.wait(raw, Some(Duration::ZERO)) {
+            Ok(count) if count > 0 => {}
+            _ => return Polled::default(),
         }
-        // SAFETY: see above; `count` is positive and at most the capacity.
-        unsafe { buffer.set_len(count as usize) };
-        let seen = self.dispatch(buffer.iter().map(decode), own, wakers);
+        let seen = self.dispatch(raw.0.iter().map(decode), own, wakers);
         Polled {
             dispatched: seen.dispatched > 0,
             owner_event: !own && seen.peer_ready,

@@ -5,8 +5,8 @@
 //! worker's reactor writes to it.
 //!
 //! Readiness is one atomic word: the low bits say which directions are ready and whether the
-//! peer closed its writing half (*read closed*: sticky, never cleared), the rest is a *tick*
-//! that the reactor bumps on every event for this source. A task that sees readiness and
+//! last event said the peer closed its writing half (*read closed*), the rest is a *tick* that
+//! the reactor bumps on every event for this source. A task that sees readiness and
 //! then gets `WouldBlock` clears the bit only if the tick is still the one it saw: if an event
 //! arrived in between (tick changed), clearing would erase real readiness and, with edge
 //! triggering, the kernel would never tell us again. This is tokio's `ScheduledIo` scheme.
@@ -129,11 +129,7 @@ impl Source {
 
     fn ready_now(&self, direction: Direction) -> Option<ReadyEvent> {
         let current = self.readiness.load(Ordering::Acquire);
-        let ready = match direction {
-            Direction::Read => current & Direction::Read.bit() != 0,
-            Direction::Write => current & Direction::Write.bit() != 0,
-        };
-        ready.then_some(ReadyEvent {
+        (current & direction.bit() != 0).then_some(ReadyEvent {
             tick: current >> TICK_SHIFT,
         })
     }
@@ -197,49 +193,44 @@ impl Source {
         }
     }
 
-    /// Forget readiness in `direction` after an operation returned `WouldBlock` (or a stream
-    /// read came back short), unless an event arrived since `event` was observed. A read-closed
-    /// source stays readable.
+    /// Forget readiness in `direction` after an operation returned `WouldBlock`, unless an
+    /// event arrived since `event` was observed. A `WouldBlock` read also proves the read side
+    /// open (any later close is a new, tick-bumping event), so it forgets a read close too:
+    /// left set by a stale event, it would keep a source "ready" that only says `WouldBlock`.
     pub fn clear_ready(&self, direction: Direction, event: ReadyEvent) {
-        let mut current = self.readiness.load(Ordering::Acquire);
-        loop {
-            // Teeth: the broken variant clears even when a newer event arrived.
-            if current >> TICK_SHIFT != event.tick && !crate::loom::fault!(ReadinessTick) {
-                return;
-            }
-            // A `WouldBlock` read proves the read side is not closed (any later close is a new,
-            // tick-bumping event): forget a stale close too, or the next poll would retry
-            // `WouldBlock` forever.
-            let closed = if direction == Direction::Read {
-                READ_CLOSED
-            } else {
-                0
-            };
-            let next = current & !(direction.bit() | closed);
-            match self
-                .readiness
-                .compare_exchange_weak(current, next, Ordering::AcqRel, Ordering::Acquire)
-            {
-                Ok(_) => return,
-                Err(actual) => current = actual,
-            }
-        }
+        let closed = if direction == Direction::Read {
+            READ_CLOSED
+        } else {
+            0
+        };
+        self.clear(event, direction.bit() | closed, false);
     }
 
     /// After a short stream read (the receive buffer is empty): forget the read readiness
     /// unless an event arrived since `event` or the read side is closed (the end of stream is
     /// still to be read).
     pub fn clear_ready_drained(&self, event: ReadyEvent) {
+        self.clear(event, Direction::Read.bit(), true);
+    }
+
+    /// Clears `bits` if no event arrived since `event` (and, with `unless_closed`, if the read
+    /// side is not closed).
+    fn clear(&self, event: ReadyEvent, bits: usize, unless_closed: bool) {
         let mut current = self.readiness.load(Ordering::Acquire);
         loop {
-            if current >> TICK_SHIFT != event.tick || current & READ_CLOSED != 0 {
+            // Teeth: the broken variant clears even when a newer event arrived.
+            if current >> TICK_SHIFT != event.tick && !crate::loom::fault!(ReadinessTick) {
                 return;
             }
-            let next = current & !Direction::Read.bit();
-            match self
-                .readiness
-                .compare_exchange_weak(current, next, Ordering::AcqRel, Ordering::Acquire)
-            {
+            if unless_closed && current & READ_CLOSED != 0 {
+                return;
+            }
+            match self.readiness.compare_exchange_weak(
+                current,
+                current & !bits,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
                 Ok(_) => return,
                 Err(actual) => current = actual,
             }
