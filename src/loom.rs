@@ -210,13 +210,10 @@ impl ModelRuntime {
             max_blocking_threads,
             ..Default::default()
         };
-        let queue = crossbeam_deque::Worker::new_fifo();
+        let queues = [crate::runtime::scheduler::WorkerQueues::new()];
         let reactor = crate::reactor::Reactor::new().expect("a loom model could not create a poller");
-        let shared = crate::runtime::scheduler::Shared::new(
-            config,
-            vec![queue.stealer()],
-            vec![std::sync::Arc::new(reactor)],
-        );
+        let shared =
+            crate::runtime::scheduler::Shared::new(config, &queues, vec![std::sync::Arc::new(reactor)]);
         ModelRuntime {
             shared: std::sync::Arc::new(shared),
         }

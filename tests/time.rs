@@ -265,6 +265,54 @@ fn timers_fire_while_every_worker_is_blocked() {
 }
 
 #[test]
+fn a_task_woken_by_its_timer_runs_before_the_backlog_of_queued_tasks() {
+    // One worker with 8,000 queued tasks of 5 µs each (40 ms of work) and a task whose 10 ms
+    // sleep expires meanwhile: the timer's task runs when its timer fires, about 2,000 tasks
+    // in, not behind all of them (its lateness would otherwise grow with the backlog).
+    const BACKLOG: usize = 8_000;
+    let rt = runtime(1);
+    let (seen_by_sleeper, done) = rt
+        .block_on(rt.spawn(async {
+            let done = Arc::new(AtomicUsize::new(0));
+            let (registered_tx, registered_rx) = corio::sync::oneshot::channel();
+            let sleeper = corio::spawn({
+                let done = done.clone();
+                async move {
+                    let mut sleep = std::pin::pin!(time::sleep(Duration::from_millis(10)));
+                    assert!(futures::poll!(sleep.as_mut()).is_pending());
+                    registered_tx.send(()).unwrap();
+                    sleep.await;
+                    done.load(Ordering::SeqCst)
+                }
+            });
+            registered_rx.await.unwrap();
+            let backlog: Vec<_> = (0..BACKLOG)
+                .map(|_| {
+                    let done = done.clone();
+                    corio::spawn(async move {
+                        let start = Instant::now();
+                        while start.elapsed() < Duration::from_micros(5) {
+                            std::hint::spin_loop();
+                        }
+                        done.fetch_add(1, Ordering::SeqCst);
+                    })
+                })
+                .collect();
+            let seen = sleeper.await.unwrap();
+            for task in backlog {
+                task.await.unwrap();
+            }
+            (seen, done.load(Ordering::SeqCst))
+        }))
+        .unwrap();
+    assert_eq!(done, BACKLOG);
+    assert!(
+        seen_by_sleeper < BACKLOG / 2,
+        "the timer's task ran after {seen_by_sleeper} of {BACKLOG} queued tasks"
+    );
+}
+
+#[test]
 fn a_sleep_polled_after_its_runtime_shut_down_panics_instead_of_hanging() {
     let rt = runtime(1);
     let handle = rt.handle().clone();

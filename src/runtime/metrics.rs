@@ -39,7 +39,7 @@ pub struct WorkerMetrics {
     pub steals: u64,
     /// Times the worker parked.
     pub parks: u64,
-    /// Tasks in its local queue.
+    /// Tasks in its local queues (those woken by its timers included).
     pub local_queue_depth: usize,
     /// I/O sources registered with its reactor.
     pub registered_sources: usize,
@@ -58,7 +58,7 @@ impl RuntimeMetrics {
                     polls: remote.status.polls.load(Ordering::Relaxed).div_ceil(2),
                     steals: remote.status.steals.load(Ordering::Relaxed),
                     parks: remote.status.parks.load(Ordering::Relaxed),
-                    local_queue_depth: remote.stealer.len(),
+                    local_queue_depth: remote.stealer.len() + remote.expired.len(),
                     registered_sources: remote.reactor.registered(),
                     reactor_events: remote.reactor.events(),
                 })

@@ -76,16 +76,11 @@ impl Runtime {
     pub(crate) fn start(config: Config) -> io::Result<Runtime> {
         crate::task::clock::init();
         let workers = config.worker_threads;
-        let mut queues = Vec::with_capacity(workers);
-        let mut stealers = Vec::with_capacity(workers);
-        let mut reactors = Vec::with_capacity(workers);
-        for _ in 0..workers {
-            let queue = crossbeam_deque::Worker::new_fifo();
-            stealers.push(queue.stealer());
-            queues.push(queue);
-            reactors.push(Arc::new(Reactor::new()?));
-        }
-        let shared = Arc::new(Shared::new(config, stealers, reactors));
+        let queues: Vec<_> = (0..workers).map(|_| scheduler::WorkerQueues::new()).collect();
+        let reactors = (0..workers)
+            .map(|_| Reactor::new().map(Arc::new))
+            .collect::<io::Result<Vec<_>>>()?;
+        let shared = Arc::new(Shared::new(config, &queues, reactors));
         let mut runtime = Runtime {
             handle: Handle::from_shared(shared.clone()),
             workers: Vec::with_capacity(workers),

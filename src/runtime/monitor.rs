@@ -7,8 +7,11 @@
 //! `reactor` and `scheduler::worker`), so that I/O behind the blocked worker is still served.
 //!
 //! It is also the timer service's backstop: when no parked worker holds the timer role (every
-//! worker busy), the monitor fires due timers itself, so a worker blocked inside a poll cannot
-//! delay everyone's timers.
+//! worker busy) and a timer has been overdue for a whole period, the monitor fires the due
+//! timers itself, so a worker blocked inside a poll cannot delay everyone's timers. It waits
+//! that period because a busy worker fires due timers within `event_interval` polls, and into
+//! its queue of timer-woken tasks, which it runs first; the monitor's wakes go through the
+//! injector instead, from which a worker takes them in batches behind its local queue.
 //!
 //! When every worker sleeps the monitor sleeps too, indefinitely; the first worker to wake
 //! wakes it (`worker_unparked`), so an idle runtime costs no periodic wake-ups.
@@ -69,7 +72,8 @@ pub(crate) fn run(shared: Arc<Shared>) {
         thread::park_timeout(period);
 
         let now = Instant::now();
-        if !shared.timers.role_taken() && shared.timers.is_due(now) {
+        let overdue_since = now.checked_sub(period).unwrap_or(now);
+        if !shared.timers.role_taken() && shared.timers.is_due(overdue_since) {
             shared.timers.process(now, &mut wakers);
         }
 
@@ -89,7 +93,7 @@ pub(crate) fn run(shared: Arc<Shared>) {
             // it parks), and another whenever tasks wait in the stuck worker's queue. Retried
             // every period: at the moment of detection every other worker may still be awake,
             // about to park, and then nobody else would ever wake it.
-            if !assisted[index] || !remote.stealer.is_empty() || remote.lifo.is_occupied() {
+            if !assisted[index] || remote.has_queued_tasks() || remote.lifo.is_occupied() {
                 if let Some(helper) = shared.idle.take_sleeper() {
                     shared.remotes[helper].reactor.notify();
                     assisted[index] = true;

@@ -18,7 +18,7 @@ use std::panic::Location;
 use std::task::Waker;
 
 use async_task::{Runnable, ScheduleInfo, WithInfo};
-use crossbeam_deque::{Injector, Steal, Stealer};
+use crossbeam_deque::{Injector, Steal, Stealer, Worker as LocalQueue};
 use crossbeam_utils::CachePadded;
 
 pub use idle::Idle;
@@ -38,13 +38,39 @@ use std::sync::Arc;
 
 pub(crate) type Task = Runnable<TaskMeta>;
 
+/// A worker's own queues, both FIFO; peers reach them through the stealers in its `Remote`.
+pub(crate) struct WorkerQueues {
+    /// Spawned, yielded and I/O-woken tasks.
+    pub(crate) tasks: LocalQueue<Task>,
+    /// Tasks woken by timers this worker fired; they run before `tasks` (see `worker.rs`).
+    pub(crate) expired: LocalQueue<Task>,
+}
+
+impl WorkerQueues {
+    pub(crate) fn new() -> WorkerQueues {
+        WorkerQueues {
+            tasks: LocalQueue::new_fifo(),
+            expired: LocalQueue::new_fifo(),
+        }
+    }
+}
+
 /// What peers and the monitor may see of one worker.
 pub(crate) struct Remote {
     pub(crate) stealer: Stealer<Task>,
+    /// The stealer of the worker's queue of timer-woken tasks.
+    pub(crate) expired: Stealer<Task>,
     /// The worker's LIFO slot; peers take from it only while the worker is stuck.
     pub(crate) lifo: lifo::LifoSlot<Task>,
     pub(crate) reactor: Arc<Reactor>,
     pub(crate) status: CachePadded<Status>,
+}
+
+impl Remote {
+    /// Whether the worker's queues hold a task a peer could steal.
+    pub(crate) fn has_queued_tasks(&self) -> bool {
+        !self.expired.is_empty() || !self.stealer.is_empty()
+    }
 }
 
 /// A worker's activity, published for the monitor and for peers choosing whom to help.
@@ -88,13 +114,14 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(config: Config, stealers: Vec<Stealer<Task>>, reactors: Vec<Arc<Reactor>>) -> Shared {
-        let workers = stealers.len();
-        let remotes = stealers
-            .into_iter()
+    pub(crate) fn new(config: Config, queues: &[WorkerQueues], reactors: Vec<Arc<Reactor>>) -> Shared {
+        let workers = queues.len();
+        let remotes = queues
+            .iter()
             .zip(reactors)
-            .map(|(stealer, reactor)| Remote {
-                stealer,
+            .map(|(queues, reactor)| Remote {
+                stealer: queues.tasks.stealer(),
+                expired: queues.expired.stealer(),
                 lifo: lifo::LifoSlot::new(),
                 reactor,
                 status: CachePadded::new(Status {
