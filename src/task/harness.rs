@@ -45,7 +45,7 @@ pin_project! {
             // Drop the user's future before unregistering, so that "unregistered" implies
             // "future dropped". A panicking destructor must not unwind into the worker.
             let _ = catch_unwind(AssertUnwindSafe(|| this.future.set(None)));
-            meta.shared.registry.remove(meta);
+            meta.shared.unregister_task(meta);
         }
     }
 }

@@ -285,6 +285,15 @@ impl Shared {
         drop(removed);
     }
 
+    /// Unregisters a task whose future was dropped: in a batch of its worker's when that is a
+    /// worker of this runtime (see `task::registry`), at once anywhere else.
+    pub(crate) fn unregister_task(&self, meta: &TaskMeta) {
+        context::with_worker(|worker| match worker {
+            Some(worker) if std::ptr::eq(&*worker.shared, self) => worker.unregister_later(meta),
+            _ => self.registry.remove(meta),
+        })
+    }
+
     /// A timer earlier than any before was registered: wake the worker whose park timeout was
     /// computed from the old earliest deadline.
     pub(crate) fn notify_timer_owner(&self, worker: usize) {

@@ -22,10 +22,11 @@
 //! lateness went from 6–21 ms to 3–4 ms. Each timer fires once per deadline, so this queue
 //! cannot starve the local one for long, and the fairness turn of step 2 bounds even that.
 //!
-//! Every `event_interval` ticks the worker also polls its own reactor without blocking and fires
-//! due timers, so that a worker that always has tasks still serves its I/O.
+//! Every `event_interval` ticks the worker also polls its own reactor without blocking, fires
+//! due timers, and flushes its batch of registry removals, so that a worker that always has
+//! tasks still serves its I/O.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::time::Instant;
 
 use crossbeam_deque::{Steal, Stealer, Worker as LocalQueue};
@@ -35,6 +36,8 @@ use super::{Remote, Shared, Task, WorkerQueues};
 use crate::loom::Ordering;
 use crate::reactor::{RawEvents, Reactor};
 use crate::runtime::context;
+use crate::task::meta::TaskMeta;
+use crate::task::registry::Removals;
 use std::sync::Arc;
 
 /// Polls in a row from the LIFO slot before the local queue gets a turn: 3, as tokio settled on
@@ -54,6 +57,8 @@ pub(crate) struct WorkerLocal {
     running: Cell<bool>,
     /// True while this worker wakes the tasks of expired timers.
     firing_timers: Cell<bool>,
+    /// Registry removals of tasks that ended here, made in batches (see `task::registry`).
+    removals: RefCell<Removals>,
 }
 
 impl WorkerLocal {
@@ -76,6 +81,21 @@ impl WorkerLocal {
             return;
         }
         self.shared.notify_parked();
+    }
+
+    /// Unregisters a task whose future was dropped on this worker, in the next batch.
+    pub(crate) fn unregister_later(&self, meta: &TaskMeta) {
+        let registry = &self.shared.registry;
+        match self.removals.try_borrow_mut() {
+            Ok(mut removals) => registry.remove_later(meta, &mut removals),
+            // A task dropped while a batch is being flushed (not expected: a flush drops only
+            // wakers of ended tasks) is removed at once.
+            Err(_) => registry.remove(meta),
+        }
+    }
+
+    fn flush_removals(&self) {
+        self.shared.registry.flush(&mut self.removals.borrow_mut());
     }
 
     fn remote(&self) -> &Remote {
@@ -111,6 +131,7 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, queues: WorkerQueues) {
         expired: queues.expired,
         running: Cell::new(false),
         firing_timers: Cell::new(false),
+        removals: RefCell::default(),
     };
     let _context = context::enter_worker(&worker);
     let config = &worker.shared.config;
@@ -352,6 +373,7 @@ impl WorkerLocal {
     fn maintenance(&self, state: &mut LoopState) {
         let _ = self.poll_reactor(self.index, state);
         self.fire_timers(state);
+        self.flush_removals();
     }
 
     /// Fires due timers; returns how many.
@@ -373,6 +395,8 @@ impl WorkerLocal {
     /// worker sleeps with the earliest timer deadline as its timeout (`TimerService` tells it
     /// when an earlier timer arrives); the others sleep without a timeout.
     fn park(&self, state: &mut LoopState) {
+        // No stale registry entry outlives a busy period (they keep task allocations alive).
+        self.flush_removals();
         let shared = &self.shared;
         let status = &self.remote().status;
         // Tells peers that this worker serves its own reactor now (`watch_a_peer` does not watch
@@ -482,6 +506,7 @@ impl WorkerLocal {
         while let Some(task) = self.expired.pop().or_else(|| self.local.pop()) {
             drop(task);
         }
+        self.flush_removals();
     }
 }
 
