@@ -256,9 +256,10 @@ impl ModelRuntime {
         }
     }
 
-    /// Number of tasks whose future has not been dropped yet.
+    /// Number of tasks still in the registry: a task is removed when its future is dropped, so
+    /// a task counted here after it ended is a leaked registration.
     pub fn live_tasks(&self) -> usize {
-        self.shared.registry.len()
+        self.shared.registry.entries()
     }
 
     /// Number of live blocking-pool threads.

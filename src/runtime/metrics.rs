@@ -15,7 +15,8 @@ use crate::loom::Ordering;
 pub struct RuntimeMetrics {
     /// Per-worker counters, indexed by worker.
     pub workers: Vec<WorkerMetrics>,
-    /// Tasks alive (spawned, future not yet dropped), blocking jobs included.
+    /// Tasks alive (spawned, future not yet dropped), blocking jobs included. Counted by a
+    /// walk of the task registry, so a snapshot costs time in proportion to the live tasks.
     pub alive_tasks: usize,
     /// Tasks waiting in the shared injector queue.
     pub injector_depth: usize,

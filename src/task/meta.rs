@@ -96,7 +96,8 @@ impl fmt::Display for Id {
 /// next poll and completes as cancelled.
 const ABORT_REQUESTED: u32 = 1 << 0;
 
-/// Marker for "not in the registry": blocking tasks, and tasks after their future ended.
+/// Marker for "not in the registry": a task not yet registered, or whose entry its future's
+/// drop removed (or queued for removal).
 pub(crate) const NOT_REGISTERED: usize = usize::MAX;
 
 /// What runs the task.

@@ -1,13 +1,15 @@
 //! The registry of a runtime's live tasks (tokio calls it `OwnedTasks`).
 //!
-//! A task is registered from spawn until its future is dropped. The registry is what lets the
+//! A task is registered from spawn until its future is dropped (or, when it ended on a worker,
+//! until that worker's next batch of removals, see below). The registry is what lets the
 //! runtime reach a task that no queue holds — one parked on a socket, a timer or a channel:
 //! `abort()` wakes it through here, shutdown wakes every task left so that its future is
 //! dropped, and introspection walks it.
 //!
 //! Each entry holds a `Waker` of the task. A waker keeps the task's allocation (and so its
 //! `TaskMeta`) alive but not its future, so the entry never creates a cycle that outlives the
-//! future: the future's drop removes the entry. Entries are spread over shards chosen by the
+//! future: the future's drop removes the entry, at once or through its worker's batch, which
+//! the worker flushes at the latest when it parks or exits (also when it unwinds). Entries are spread over shards chosen by the
 //! task id's block, so that spawns and exits on different workers rarely meet on one lock.
 //!
 //! Lock discipline: no waker is woken or dropped while a shard lock is held, because waking or
@@ -24,7 +26,9 @@
 //! quarter of the `spawn_many_local` workload). The worker whose task ended keeps the slot and
 //! removes up to [`REMOVAL_BATCH`] of them under one lock per shard, at the latest when it
 //! parks or runs its periodic maintenance. Until then the entry is *stale*: its task has ended
-//! (`TaskMeta::has_ended`), and every reader skips it.
+//! (`TaskMeta::has_ended`), and every reader skips it. The batch itself is a worker's private
+//! buffer; what other threads see of it is only the shard lock, taken as a single removal
+//! takes it, so the loom models of the registry (run without workers) cover the shared part.
 
 use std::ptr::NonNull;
 use std::task::Waker;
@@ -197,8 +201,8 @@ impl Registry {
         }
     }
 
-    /// Closes the registry to new tasks and takes the wakers of every task still registered.
-    /// Entries stay (their futures remove them when dropped) so that `len` stays truthful.
+    /// Closes the registry to new tasks and takes the wakers of every live task. Entries stay:
+    /// their futures' drops remove them (or queue them for their worker's batch).
     pub(crate) fn close_and_collect(&self) -> Vec<Waker> {
         self.closed.store(true, Ordering::SeqCst);
         let mut wakers = Vec::new();
@@ -239,5 +243,41 @@ impl Registry {
         let mut live = 0;
         self.for_each(|_| live += 1);
         live
+    }
+
+    /// Number of entries, stale ones included: what a leaked registration would show in.
+    #[cfg(any(test, loom))]
+    pub(crate) fn entries(&self) -> usize {
+        self.shards.iter().map(|shard| shard.lock().tasks.len()).sum()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn the_removals_a_worker_deferred_are_flushed_when_it_parks() {
+        let rt = crate::runtime::Builder::new().worker_threads(2).build().unwrap();
+        // Spawned from this thread, so from another thread's id block than the workers':
+        // the workers that run them defer their removal.
+        let handles: Vec<_> = (0..200).map(|_| rt.spawn(async {})).collect();
+        rt.block_on(async {
+            for handle in handles {
+                handle.await.unwrap();
+            }
+        });
+        let registry = &rt.handle().shared().registry;
+        assert_eq!(registry.len(), 0, "an ended task still counts as live");
+        // With nothing left to run, each worker parks, and flushes its batch first.
+        let guard = Instant::now() + Duration::from_secs(30);
+        while registry.entries() != 0 {
+            assert!(
+                Instant::now() < guard,
+                "{} stale entries never removed",
+                registry.entries()
+            );
+            std::thread::yield_now();
+        }
     }
 }

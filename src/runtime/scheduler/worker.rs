@@ -7,8 +7,9 @@
 //!    handed from one task to another is processed while it is hot in cache; at most
 //!    [`MAX_LIFO_POLLS`] times in a row, then it goes to the back of the queue, so that a
 //!    ping-pong pair cannot starve the queue;
-//! 2. every `global_queue_interval` ticks, the injector, then the local queue (fairness for
-//!    remote spawns, and for queued tasks while timers fire);
+//! 2. every `global_queue_interval` ticks, the injector or the local queue, by turns, then the
+//!    other (fairness: neither remote spawns nor queued tasks wait behind a stream of
+//!    timer-woken tasks, or behind each other, for more than two such intervals);
 //! 3. the timer-woken tasks, the local queue, the injector;
 //! 4. searching: steal half of a random peer's queues (timer-woken first), the injector again,
 //!    and poll every reactor without blocking (`poll_reactors`): a peer's I/O may be waiting
@@ -19,8 +20,8 @@
 //! and at the back of its local queue their tasks would wait behind everything queued, so a
 //! timer's lateness would grow with the backlog instead of staying near the wheel's 1 ms
 //! resolution. Measured with 100,000 sleeps spawned at once (the `timers` workload): the p99
-//! lateness went from 6–21 ms to 3–4 ms. Each timer fires once per deadline, so this queue
-//! cannot starve the local one for long, and the fairness turn of step 2 bounds even that.
+//! lateness went from 6–21 ms to 3–4 ms. Timers firing faster than their tasks run could keep
+//! this queue from ever emptying; the fairness turns of step 2 bound what that costs the others.
 //!
 //! Every `event_interval` ticks the worker also polls its own reactor without blocking, fires
 //! due timers, and flushes its batch of registry removals, so that a worker that always has
@@ -113,8 +114,10 @@ struct LoopState {
     maintenance: Countdown,
     /// Ticks until the injector next goes before the local queue.
     injector_first: Countdown,
-    /// Set for the tick on which `injector_first` ran out.
+    /// Set for the tick on which `injector_first` ran out: a fairness turn.
     injector_turn: bool,
+    /// Which queue the next fairness turn serves first: flips at every turn.
+    local_first: bool,
     lifo_streak: u32,
     is_searching: bool,
     rng: u64,
@@ -139,6 +142,7 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize, queues: WorkerQueues) {
         maintenance: Countdown::every(config.event_interval),
         injector_first: Countdown::every(config.global_queue_interval),
         injector_turn: false,
+        local_first: false,
         lifo_streak: 0,
         is_searching: false,
         rng: 0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9),
@@ -209,10 +213,16 @@ impl WorkerLocal {
         }
         state.lifo_streak = 0;
         if state.injector_turn {
-            // The fairness turn also guarantees the local queue a poll while timers keep
-            // firing faster than their tasks run.
-            if let Some(task) = self.steal_from_injector().or_else(|| self.local.pop()) {
-                return Some(task);
+            state.local_first = !state.local_first;
+            // One task from the injector, not a batch: a batch would land in the local queue,
+            // which these turns may be all that serves.
+            let task = if state.local_first {
+                self.local.pop().or_else(|| self.steal_one_from_injector())
+            } else {
+                self.steal_one_from_injector().or_else(|| self.local.pop())
+            };
+            if task.is_some() {
+                return task;
             }
         }
         self.expired
@@ -232,6 +242,16 @@ impl WorkerLocal {
     }
 
     /// Steals half of one of `victim`'s queues into the same queue of ours.
+    fn steal_one_from_injector(&self) -> Option<Task> {
+        loop {
+            match self.shared.injector.steal() {
+                Steal::Success(task) => return Some(task),
+                Steal::Empty => return None,
+                Steal::Retry => continue,
+            }
+        }
+    }
+
     fn steal_half_from(&self, victim: &Stealer<Task>, into: &LocalQueue<Task>) -> Option<Task> {
         loop {
             match victim.steal_batch_and_pop(into) {
@@ -382,10 +402,8 @@ impl WorkerLocal {
         if !timers.is_due(Instant::now()) {
             return 0;
         }
-        self.firing_timers.set(true);
-        let fired = timers.process(Instant::now(), &mut state.wakers);
-        self.firing_timers.set(false);
-        fired
+        let _firing = FiringTimers::start(&self.firing_timers);
+        timers.process(Instant::now(), &mut state.wakers)
     }
 
     /// Parks the worker in its reactor until an I/O event, a notification or its timer deadline.
@@ -507,6 +525,33 @@ impl WorkerLocal {
             drop(task);
         }
         self.flush_removals();
+    }
+}
+
+/// Marks the worker as waking timer tasks until dropped, also when a waker panics.
+struct FiringTimers<'a>(&'a Cell<bool>);
+
+impl<'a> FiringTimers<'a> {
+    fn start(flag: &'a Cell<bool>) -> FiringTimers<'a> {
+        flag.set(true);
+        FiringTimers(flag)
+    }
+}
+
+impl Drop for FiringTimers<'_> {
+    fn drop(&mut self) {
+        self.0.set(false);
+    }
+}
+
+impl Drop for WorkerLocal {
+    /// A worker that unwinds (a panicking waker, say) skips `exit`: its deferred registry
+    /// removals would otherwise stay behind, and with them task allocations holding the
+    /// runtime's shared state alive.
+    fn drop(&mut self) {
+        if let Ok(mut removals) = self.removals.try_borrow_mut() {
+            self.shared.registry.flush(&mut removals);
+        }
     }
 }
 
