@@ -112,7 +112,7 @@ impl WorkerLocal {
 struct LoopState {
     /// Ticks (turns of the loop) until the next `maintenance`.
     maintenance: Countdown,
-    /// Ticks until the injector next goes before the local queue.
+    /// Ticks until the next fairness turn (see `next_task`).
     injector_first: Countdown,
     /// Set for the tick on which `injector_first` ran out: a fairness turn.
     injector_turn: bool,
@@ -241,7 +241,6 @@ impl WorkerLocal {
         }
     }
 
-    /// Steals half of one of `victim`'s queues into the same queue of ours.
     fn steal_one_from_injector(&self) -> Option<Task> {
         loop {
             match self.shared.injector.steal() {
@@ -252,6 +251,7 @@ impl WorkerLocal {
         }
     }
 
+    /// Steals half of one of a peer's queues (`victim`) into the same queue of ours (`into`).
     fn steal_half_from(&self, victim: &Stealer<Task>, into: &LocalQueue<Task>) -> Option<Task> {
         loop {
             match victim.steal_batch_and_pop(into) {
