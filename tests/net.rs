@@ -10,22 +10,22 @@ use corio::io::{AsyncReadExt, AsyncWriteExt};
 use corio::net::{lookup_host, TcpListener, TcpStream, UdpSocket, UnixDatagram, UnixListener, UnixStream};
 use support::{runtime, within, HANG_GUARD};
 
-fn reactor_events() -> u64 {
+/// A per-worker metric of the current runtime, summed over its workers.
+fn summed<T: std::iter::Sum<T>>(metric: impl Fn(&corio::runtime::WorkerMetrics) -> T) -> T {
     corio::Handle::current()
         .metrics()
         .workers
         .iter()
-        .map(|w| w.reactor_events)
+        .map(metric)
         .sum()
 }
 
+fn reactor_events() -> u64 {
+    summed(|worker| worker.reactor_events)
+}
+
 fn registered_sources() -> usize {
-    corio::Handle::current()
-        .metrics()
-        .workers
-        .iter()
-        .map(|w| w.registered_sources)
-        .sum()
+    summed(|worker| worker.registered_sources)
 }
 
 #[test]

@@ -133,14 +133,22 @@ impl Registry {
         Ok(())
     }
 
-    /// Removes the task's entry; called once, when its future is dropped.
-    pub(crate) fn remove(&self, meta: &TaskMeta) {
+    /// Takes the task's key, leaving it unregistered; `None` if it was not registered.
+    fn take_key(meta: &TaskMeta) -> Option<usize> {
         // A load and a store, not a swap: only the future's drop, once, removes the entry.
         let key = meta.registry_key.load(Ordering::Relaxed);
         if key == NOT_REGISTERED {
-            return;
+            return None;
         }
         meta.registry_key.store(NOT_REGISTERED, Ordering::Relaxed);
+        Some(key)
+    }
+
+    /// Removes the task's entry; called once, when its future is dropped.
+    pub(crate) fn remove(&self, meta: &TaskMeta) {
+        let Some(key) = Self::take_key(meta) else {
+            return;
+        };
         let removed = {
             let mut shard = self.shard(meta).lock();
             match shard.tasks.get(key) {
@@ -154,11 +162,9 @@ impl Registry {
     /// Removes the entry of a task whose future ended on this worker later, in a batch:
     /// `removals` is the worker's own buffer.
     pub(crate) fn remove_later(&self, meta: &TaskMeta, removals: &mut Removals) {
-        let key = meta.registry_key.load(Ordering::Relaxed);
-        if key == NOT_REGISTERED {
+        let Some(key) = Self::take_key(meta) else {
             return;
-        }
-        meta.registry_key.store(NOT_REGISTERED, Ordering::Relaxed);
+        };
         removals.slots.push((self.shard_index(meta), key));
         if removals.slots.len() >= REMOVAL_BATCH {
             self.flush(removals);
@@ -172,8 +178,10 @@ impl Registry {
         if removals.slots.is_empty() {
             return;
         }
-        removals.slots.sort_unstable();
-        let mut batch = &removals.slots[..];
+        // Taken out first: a batch interrupted by a panic is never flushed a second time.
+        let mut slots = std::mem::take(&mut removals.slots);
+        slots.sort_unstable();
+        let mut batch = &slots[..];
         while let Some(&(index, _)) = batch.first() {
             let run = batch.iter().take_while(|(shard, _)| *shard == index).count();
             let mut shard = self.shards[index].lock();
@@ -185,7 +193,9 @@ impl Registry {
             removals.removed.clear();
             batch = &batch[run..];
         }
-        removals.slots.clear();
+        // Handed back empty, to keep its allocation for the next batch.
+        slots.clear();
+        removals.slots = slots;
     }
 
     /// A clone of the task's waker, if the task is still registered.
