@@ -7,9 +7,10 @@
 //!    handed from one task to another is processed while it is hot in cache; at most
 //!    [`MAX_LIFO_POLLS`] times in a row, then it goes to the back of the queue, so that a
 //!    ping-pong pair cannot starve the queue;
-//! 2. every `global_queue_interval` ticks, the injector or the local queue, by turns, then the
-//!    other (fairness: neither remote spawns nor queued tasks wait behind a stream of
-//!    timer-woken tasks, or behind each other, for more than two such intervals);
+//! 2. every `global_queue_interval` ticks, the injector first (fairness for remote spawns);
+//!    while timer-woken tasks wait, the injector or the local queue by turns, then the other,
+//!    so that neither waits behind a stream of timer-woken tasks (a turn that falls on a LIFO
+//!    poll is skipped, so "every" is at best);
 //! 3. the timer-woken tasks, the local queue, the injector;
 //! 4. searching: steal half of a random peer's queues (timer-woken first), the injector again,
 //!    and poll every reactor without blocking (`poll_reactors`): a peer's I/O may be waiting
@@ -213,13 +214,19 @@ impl WorkerLocal {
         }
         state.lifo_streak = 0;
         if state.injector_turn {
-            state.local_first = !state.local_first;
-            // One task from the injector, not a batch: a batch would land in the local queue,
-            // which these turns may be all that serves.
-            let task = if state.local_first {
-                self.local.pop().or_else(|| self.steal_one_from_injector())
+            let task = if self.expired.is_empty() {
+                // The local queue is served next anyway: the turn is the injector's.
+                self.steal_from_injector().or_else(|| self.local.pop())
             } else {
-                self.steal_one_from_injector().or_else(|| self.local.pop())
+                // Timer-woken tasks would go next: the turn alternates between the two
+                // queues they hold back, and takes one injector task, not a batch (a batch
+                // would land in the local queue, which these turns may be all that serves).
+                state.local_first = !state.local_first;
+                if state.local_first {
+                    self.local.pop().or_else(|| self.steal_one_from_injector())
+                } else {
+                    self.steal_one_from_injector().or_else(|| self.local.pop())
+                }
             };
             if task.is_some() {
                 return task;
