@@ -137,8 +137,40 @@ impl Idle {
         Some(worker)
     }
 
+    /// Whether some worker is awake and not searching, that is, running tasks (or about to).
+    /// Relaxed: a hint for how long a searcher spins, not part of the wakeup protocol.
+    pub fn some_worker_is_running(&self) -> bool {
+        let state = self.state.load(Ordering::Relaxed);
+        Self::unparked(state) > Self::searching(state)
+    }
+
     /// Whether every worker sleeps.
     pub fn all_parked(&self) -> bool {
         Self::unparked(self.state.load(Ordering::SeqCst)) == 0
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::Idle;
+
+    #[test]
+    fn a_worker_counts_as_running_only_while_awake_and_not_searching() {
+        let idle = Idle::new(2);
+        assert!(idle.some_worker_is_running(), "both workers start awake, running");
+        assert!(idle.transition_worker_to_searching());
+        assert!(idle.some_worker_is_running(), "worker 1 still runs tasks");
+        assert!(!idle.transition_worker_to_parked(1, false));
+        assert!(
+            !idle.some_worker_is_running(),
+            "worker 0 searches and worker 1 sleeps"
+        );
+        assert_eq!(
+            idle.worker_to_notify(),
+            None,
+            "a searcher is bound to find new work"
+        );
+        assert!(idle.transition_worker_from_searching());
+        assert!(idle.some_worker_is_running(), "worker 0 found a task");
     }
 }
