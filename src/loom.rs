@@ -129,6 +129,9 @@ pub enum Fault {
     /// `Idle::transition_worker_to_parked` never reports the last searcher, so the worker skips
     /// the re-check of the queues before it sleeps.
     IdleRecheck,
+    /// `Idle::transition_worker_from_searching` skips its fence, so the last searcher's re-check
+    /// of the queues may miss work whose pusher saw it still searching.
+    SearcherFence,
     /// `WaitList::remove` forgets that the removed waiter had been notified, so a cancelled
     /// waiter's notification is not handed on.
     WaiterHandoff,

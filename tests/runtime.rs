@@ -4,6 +4,7 @@ mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use support::{runtime, within, HANG_GUARD};
 
@@ -413,6 +414,29 @@ fn metrics_count_workers_tasks_and_polls() {
     assert!(polls >= 100, "{metrics:?}");
     sender.send(()).unwrap();
     within(HANG_GUARD, move || drop(parked));
+}
+
+/// A worker that wakes a task for itself (here, a timer's) does not wake its sleeping peer as
+/// well: that costs the waker a system call and keeps a second CPU busy for nothing.
+#[test]
+fn a_task_woken_alone_by_its_timer_does_not_wake_the_sleeping_peer() {
+    let rt = runtime(2);
+    let ticks = 100u64;
+    let parks = |rt: &corio::Runtime| rt.metrics().workers.iter().map(|w| w.parks).sum::<u64>();
+    let before = parks(&rt);
+    let ticker = rt.spawn(async move {
+        for _ in 0..ticks {
+            corio::time::sleep(Duration::from_millis(1)).await;
+        }
+    });
+    let rt = within(HANG_GUARD, move || {
+        rt.block_on(ticker).unwrap();
+        rt
+    });
+    // One park per tick by the worker that runs the task, plus a few for the start and the end.
+    // A worker that also woke its peer at every tick made it two per tick.
+    let parks = parks(&rt) - before;
+    assert!(parks < ticks * 3 / 2, "{parks} parks for {ticks} timer ticks");
 }
 
 #[test]

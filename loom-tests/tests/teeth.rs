@@ -10,6 +10,7 @@
 //! | fault | what it breaks | caught by | failure |
 //! |---|---|---|---|
 //! | `IdleRecheck` | `Idle::transition_worker_to_parked` never reports the last searcher, so the parking worker skips the re-check of the queues (`src/runtime/scheduler/idle.rs`, rule 4) | work pushed while the last searcher parks | "the pushed work woke nobody" |
+//! | `SearcherFence` | `Idle::transition_worker_from_searching` skips the fence before the last searcher's re-check of the queues (`src/runtime/scheduler/idle.rs`, rule 3) | work pushed while the last searcher stops searching | "the work pushed during the search woke nobody" |
 //! | `WaiterHandoff` | `WaitList::remove` forgets that a cancelled waiter had been notified, so what it was handed is not passed on (`src/sync/waiters.rs`) | `Semaphore::add_permits` racing the only waiter's cancellation | "the cancelled waiter's permit was lost" |
 //! | `LifoRelease` | `LifoSlot::replace` publishes with a `Relaxed` swap (`src/runtime/scheduler/lifo.rs`) | a thief taking the owner's task | loom's "Causality violation" on the task's contents |
 //! | `BlockingWake` | `BlockingPool::schedule` counts a wake-up for the idle thread but never signals it (`src/runtime/blocking.rs`) | a job scheduled while the only pool thread goes idle | loom's "deadlock" |
@@ -27,10 +28,13 @@ use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
 
-/// Rule 4 of the idle protocol: worker 0, the last searcher, parks while a producer publishes
-/// work; either the producer's notify finds a sleeper or worker 0's re-check sees the work.
-fn idle_recheck_model() {
-    loom::model(|| {
+/// A race of the idle protocol: worker 1 sleeps, worker 0 is the only searcher, and a producer
+/// publishes work (with `ordering`) and notifies (rule 1) while worker 0 leaves the search by
+/// `leave`, which returns whether worker 0 must re-check the queues. Either the producer's
+/// notify finds the sleeper or worker 0's re-check sees the work; `failure` is the message if
+/// neither does.
+fn idle_race_model(leave: fn(&Idle) -> bool, ordering: Ordering, failure: &'static str) {
+    loom::model(move || {
         let idle = Arc::new(Idle::new(2));
         assert!(!idle.transition_worker_to_parked(1, false));
         assert!(idle.transition_worker_to_searching());
@@ -38,12 +42,17 @@ fn idle_recheck_model() {
         let producer = {
             let (idle, queue) = (idle.clone(), queue.clone());
             thread::spawn(move || {
-                queue.fetch_add(1, Ordering::SeqCst);
+                queue.fetch_add(1, ordering);
                 idle.worker_to_notify()
             })
         };
-        let must_recheck = idle.transition_worker_to_parked(0, true);
-        let recheck_notified = if must_recheck && queue.load(Ordering::SeqCst) > 0 {
+        let must_recheck = leave(&idle);
+        let load = if ordering == Ordering::SeqCst {
+            Ordering::SeqCst
+        } else {
+            Ordering::Acquire
+        };
+        let recheck_notified = if must_recheck && queue.load(load) > 0 {
             idle.worker_to_notify()
         } else {
             None
@@ -51,9 +60,20 @@ fn idle_recheck_model() {
         let producer_notified = producer.join().unwrap();
         assert!(
             producer_notified.is_some() || recheck_notified.is_some(),
-            "the pushed work woke nobody"
+            "{}",
+            failure
         );
     });
+}
+
+/// Rule 4 of the idle protocol: worker 0, the last searcher, parks while the producer publishes
+/// work.
+fn idle_recheck_model() {
+    idle_race_model(
+        |idle| idle.transition_worker_to_parked(0, true),
+        Ordering::SeqCst,
+        "the pushed work woke nobody",
+    );
 }
 
 #[test]
@@ -70,6 +90,29 @@ fn idle_recheck_skipped_is_caught() {
 
 /// A semaphore waiter is cancelled while `add_permits` hands it the permit: the permit ends up
 /// back in the semaphore, handed back by the cancelled waiter if it had reached it.
+/// Rule 3 of the idle protocol: worker 0, the last searcher, found a task and stops searching
+/// while the producer publishes another. The work is published with `Release` and read with
+/// `Acquire`, as crossbeam's queues do, so the model relies on the fence, not on SeqCst accesses.
+fn searcher_recheck_model() {
+    idle_race_model(
+        |idle| idle.transition_worker_from_searching(),
+        Ordering::Release,
+        "the work pushed during the search woke nobody",
+    );
+}
+
+#[test]
+fn searcher_recheck_holds() {
+    searcher_recheck_model();
+}
+
+#[test]
+#[should_panic(expected = "the work pushed during the search woke nobody")]
+fn searcher_fence_skipped_is_caught() {
+    let _fault = inject_fault(Fault::SearcherFence);
+    searcher_recheck_model();
+}
+
 fn waiter_handoff_model() {
     loom::model(|| {
         let semaphore = Arc::new(Semaphore::new(0));
