@@ -425,6 +425,7 @@ fn a_task_woken_alone_by_its_timer_does_not_wake_the_sleeping_peer() {
     let parks = |rt: &corio::Runtime| rt.metrics().workers.iter().map(|w| w.parks).sum::<u64>();
     let before = parks(&rt);
     let ticker = rt.spawn(async move {
+        // The timer wakes are what is measured here, not a wait for something to happen.
         for _ in 0..ticks {
             corio::time::sleep(Duration::from_millis(1)).await;
         }

@@ -29,11 +29,12 @@ use loom::sync::Arc;
 use loom::thread;
 
 /// A race of the idle protocol: worker 1 sleeps, worker 0 is the only searcher, and a producer
-/// publishes work (with `ordering`) and notifies (rule 1) while worker 0 leaves the search by
-/// `leave`, which returns whether worker 0 must re-check the queues. Either the producer's
-/// notify finds the sleeper or worker 0's re-check sees the work; `failure` is the message if
-/// neither does.
-fn idle_race_model(leave: fn(&Idle) -> bool, ordering: Ordering, failure: &'static str) {
+/// publishes work and notifies (rule 1) while worker 0 leaves the search by `leave`, which
+/// returns whether worker 0 must re-check the queues. Either the producer's notify finds the
+/// sleeper or worker 0's re-check sees the work; `failure` is the message if neither does. The
+/// work is published with `Release` and read with `Acquire`, as crossbeam's queues do, so the
+/// model relies on the protocol's fences, not on SeqCst accesses.
+fn idle_race_model(leave: fn(&Idle) -> bool, failure: &'static str) {
     loom::model(move || {
         let idle = Arc::new(Idle::new(2));
         assert!(!idle.transition_worker_to_parked(1, false));
@@ -42,17 +43,12 @@ fn idle_race_model(leave: fn(&Idle) -> bool, ordering: Ordering, failure: &'stat
         let producer = {
             let (idle, queue) = (idle.clone(), queue.clone());
             thread::spawn(move || {
-                queue.fetch_add(1, ordering);
+                queue.fetch_add(1, Ordering::Release);
                 idle.worker_to_notify()
             })
         };
         let must_recheck = leave(&idle);
-        let load = if ordering == Ordering::SeqCst {
-            Ordering::SeqCst
-        } else {
-            Ordering::Acquire
-        };
-        let recheck_notified = if must_recheck && queue.load(load) > 0 {
+        let recheck_notified = if must_recheck && queue.load(Ordering::Acquire) > 0 {
             idle.worker_to_notify()
         } else {
             None
@@ -71,7 +67,6 @@ fn idle_race_model(leave: fn(&Idle) -> bool, ordering: Ordering, failure: &'stat
 fn idle_recheck_model() {
     idle_race_model(
         |idle| idle.transition_worker_to_parked(0, true),
-        Ordering::SeqCst,
         "the pushed work woke nobody",
     );
 }
@@ -88,15 +83,11 @@ fn idle_recheck_skipped_is_caught() {
     idle_recheck_model();
 }
 
-/// A semaphore waiter is cancelled while `add_permits` hands it the permit: the permit ends up
-/// back in the semaphore, handed back by the cancelled waiter if it had reached it.
 /// Rule 3 of the idle protocol: worker 0, the last searcher, found a task and stops searching
-/// while the producer publishes another. The work is published with `Release` and read with
-/// `Acquire`, as crossbeam's queues do, so the model relies on the fence, not on SeqCst accesses.
+/// while the producer publishes another.
 fn searcher_recheck_model() {
     idle_race_model(
         |idle| idle.transition_worker_from_searching(),
-        Ordering::Release,
         "the work pushed during the search woke nobody",
     );
 }
@@ -113,6 +104,8 @@ fn searcher_fence_skipped_is_caught() {
     searcher_recheck_model();
 }
 
+/// A semaphore waiter is cancelled while `add_permits` hands it the permit: the permit ends up
+/// back in the semaphore, handed back by the cancelled waiter if it had reached it.
 fn waiter_handoff_model() {
     loom::model(|| {
         let semaphore = Arc::new(Semaphore::new(0));
